@@ -1,0 +1,1 @@
+"""Datasets, image I/O and preprocessing."""

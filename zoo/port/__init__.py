@@ -1,0 +1,1 @@
+"""Readers and mappings for porting third-party weights."""

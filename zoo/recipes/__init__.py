@@ -1,0 +1,65 @@
+"""Training recipes: one small versioned file per published weight.
+
+A recipe is data plus a few factories: the model, the data pipelines, the
+loss, the optimizer with its schedule, the budget (epochs x steps) and the
+seed.  ``zoo train <recipe>`` (see :mod:`zoo.train.runner`) runs it with
+checkpoints, resume, CSV logs and curves.  Bump ``version`` whenever a change
+would change the weights.
+
+Example::
+
+    from zoo.recipes import get_recipe
+    recipe = get_recipe("lenet5_mnist")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import pkgutil
+from typing import Any, Callable
+
+from zoo.errors import ZooError
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    name: str
+    version: int
+    model: str  # registered arch
+    description: str
+    train_data: Callable[[int, int], Any]  # (batch_size, seed) -> tf.data.Dataset
+    loss: Callable[[], Any]
+    optimizer: Callable[[int], Any]  # total optimizer steps -> keras optimizer
+    epochs: int
+    batch_size: int
+    seed: int = 0
+    steps_per_epoch: int | None = None  # None: one pass over train_data
+    val_data: Callable[[], Any] | None = None
+    metrics: Callable[[], list] = lambda: []
+    monitor: str = "val_loss"
+    builder_kwargs: dict = dataclasses.field(default_factory=dict)
+    weight_name: str | None = None  # the manifest name the run produces, e.g. "lenet5.mnist"
+
+    def summary(self) -> dict:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "model": self.model,
+            "builder_kwargs": self.builder_kwargs,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "steps_per_epoch": self.steps_per_epoch,
+            "seed": self.seed,
+            "weight_name": self.weight_name,
+        }
+
+
+def list_recipes() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
+
+def get_recipe(name: str) -> Recipe:
+    if name not in list_recipes():
+        raise ZooError(f"unknown recipe {name!r}; recipes: {', '.join(list_recipes())}")
+    return importlib.import_module(f"zoo.recipes.{name}").RECIPE

@@ -1,0 +1,123 @@
+"""Strict reading and writing of ``.weights.h5`` files.
+
+Keras silently skips layers that a file lacks; a zoo load is all or nothing:
+the file's variables must match the model's one for one, by path, shape and
+dtype, or :class:`WeightsMismatchError` says what differs.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import h5py
+
+from zoo.errors import WeightsIntegrityError, WeightsMismatchError
+
+
+def h5_structure(path: Path | str) -> dict[str, tuple]:
+    """``{variable path: (shape, dtype)}`` of a ``.weights.h5`` file."""
+    out = {}
+
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset):
+            out[name] = (tuple(obj.shape), str(obj.dtype))
+
+    try:
+        with h5py.File(path, "r") as f:
+            f.visititems(visit)
+    except OSError as e:
+        raise WeightsIntegrityError(
+            f"{path} is not a readable HDF5 weights file ({e}); it may be truncated: "
+            f"download it again"
+        ) from None
+    return out
+
+
+def model_structure(model) -> dict[str, tuple]:
+    """The structure ``model.save_weights`` would write."""
+    with tempfile.TemporaryDirectory() as d:
+        tmp = os.path.join(d, "probe.weights.h5")
+        model.save_weights(tmp)
+        return h5_structure(tmp)
+
+
+def _describe(diff: list[str], limit: int = 4) -> str:
+    more = f" (+{len(diff) - limit} more)" if len(diff) > limit else ""
+    return "; ".join(diff[:limit]) + more
+
+
+def check_compatible(model, path: Path | str, what: str) -> None:
+    """Raise unless the file at ``path`` holds exactly ``model``'s variables."""
+    want = model_structure(model)
+    have = h5_structure(path)
+    if want == have:
+        return
+    diff = []
+    for k in sorted(set(want) - set(have)):
+        diff.append(f"model variable {k} {want[k][0]} is absent from the file")
+    for k in sorted(set(have) - set(want)):
+        diff.append(f"file variable {k} {have[k][0]} has no place in the model")
+    for k in sorted(set(want) & set(have)):
+        if want[k] != have[k]:
+            diff.append(f"{k}: model {want[k][0]} {want[k][1]} vs file {have[k][0]} {have[k][1]}")
+    raise WeightsMismatchError(
+        f"{path} does not fit {what}: {_describe(diff)}. The file belongs to another "
+        f"architecture or configuration; load it with the model it was saved from"
+    )
+
+
+def load_strict(model, path: Path | str, what: str) -> None:
+    """Load ``path`` into ``model`` after checking every variable matches."""
+    check_compatible(model, path, what)
+    model.load_weights(str(path))
+
+
+def save_atomic(model, path: Path | str) -> Path:
+    """``model.save_weights`` through a temp file + rename: never half a file on disk."""
+    path = Path(path)
+    if not path.name.endswith(".weights.h5"):
+        raise ValueError(f"weights file names end with .weights.h5, got {path.name}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".weights.h5")
+    os.close(fd)
+    try:
+        model.save_weights(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def transfer_by_layer_name(source, target, allow_missing: tuple = ()) -> list[str]:
+    """Copy weights from ``source`` to ``target`` layer by layer name.
+
+    Every weighted layer of ``target`` must exist in ``source`` with the same
+    shapes, except those named in ``allow_missing`` (e.g. a new classifier
+    head), which keep their fresh initialisation.  Returns the names copied.
+    """
+    src = {layer.name: layer for layer in source.layers}
+    copied, problems = [], []
+    for layer in target.layers:
+        if not layer.weights:
+            continue
+        other = src.get(layer.name)
+        mismatch = other is None or [w.shape for w in other.weights] != [
+            w.shape for w in layer.weights
+        ]
+        if mismatch:
+            if layer.name in allow_missing:
+                continue
+            problems.append(layer.name)
+            continue
+        layer.set_weights(other.get_weights())
+        copied.append(layer.name)
+    if problems:
+        raise WeightsMismatchError(
+            f"cannot carry pretrained weights into layers {', '.join(problems)}: their shapes "
+            f"changed; only {', '.join(allow_missing) or 'no layers'} may change with "
+            f"pretrained weights (pass weights=None to train from scratch)"
+        )
+    return copied
