@@ -106,7 +106,7 @@ def _download(entry: dict) -> Path:
             f"the Hub has no {where} ({type(e).__name__}); the weights may not be "
             f"published yet: {ways}"
         ) from None
-    except (OSError, hf_errors.HfHubHTTPError) as e:
+    except Exception as e:  # network failures surface as httpx/OSError/HfHubHTTPError types
         raise WeightsNotFoundError(
             f"downloading {where} failed: {type(e).__name__}: {str(e).splitlines()[0]}; retry, {ways}"
         ) from None

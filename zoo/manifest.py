@@ -19,8 +19,12 @@ from zoo.errors import ManifestError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
-#: The manifest shipped with the package (a checkout keeps it at the repo root).
-MANIFEST_PATH = Path(os.environ.get("ZOO_MANIFEST", REPO_DIR / "weights_manifest.json"))
+
+
+def manifest_path() -> Path:
+    """The manifest in use: ``$ZOO_MANIFEST`` or the one at the checkout's root."""
+    return Path(os.environ.get("ZOO_MANIFEST") or REPO_DIR / "weights_manifest.json")
+
 SCHEMA_VERSION = 1
 
 REQUIRED_FIELDS = {
@@ -87,7 +91,7 @@ def validate_entry(name: str, entry: dict) -> list[str]:
 
 def load_manifest(path: Path | str | None = None) -> dict:
     """``{name: entry}`` for every published weight."""
-    path = Path(path or MANIFEST_PATH)
+    path = Path(path or manifest_path())
     if not path.exists():
         return {}
     try:
@@ -108,7 +112,7 @@ def get_entry(name: str, path: Path | str | None = None) -> dict | None:
 
 def write_manifest(weights: dict, path: Path | str | None = None) -> None:
     """Write atomically (temp file + rename) so a crash never leaves half a manifest."""
-    path = Path(path or MANIFEST_PATH)
+    path = Path(path or manifest_path())
     data = {"schema_version": SCHEMA_VERSION, "weights": dict(sorted(weights.items()))}
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".manifest-", suffix=".tmp")
     try:

@@ -17,11 +17,15 @@ from zoo.errors import WeightsIntegrityError, WeightsMismatchError
 
 
 def h5_structure(path: Path | str) -> dict[str, tuple]:
-    """``{variable path: (shape, dtype)}`` of a ``.weights.h5`` file."""
+    """``{variable path: (shape, dtype)}`` of a ``.weights.h5`` file.
+
+    Optimizer state (saved by ``save_weights`` on a compiled model) is not part
+    of the architecture and is left out.
+    """
     out = {}
 
     def visit(name, obj):
-        if isinstance(obj, h5py.Dataset):
+        if isinstance(obj, h5py.Dataset) and not name.startswith("optimizer/"):
             out[name] = (tuple(obj.shape), str(obj.dtype))
 
     try:

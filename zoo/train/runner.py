@@ -111,6 +111,7 @@ def train(
         if v is not None
     }
     recipe = dataclasses.replace(recipe, **overrides)
+    commit = git_commit()  # the code that runs, recorded before anything can change it
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(recipe.seed)
@@ -164,13 +165,16 @@ def train(
     )
     if any(not math.isfinite(v) for vs in history.history.values() for v in vs):
         raise ZooError(f"training {recipe.name} diverged (NaN loss); see {csv_path}")
-    final = save_atomic(model, out / "final.weights.h5")
+    # Published weights hold the model only: a fresh, uncompiled twin has no optimizer state.
+    clean = spec.builder(**recipe.builder_kwargs)
+    clean.set_weights(model.get_weights())
+    final = save_atomic(clean, out / "final.weights.h5")
     with open(csv_path) as f:
         rows = list(csv.DictReader(f))
     summary = {
         "recipe": recipe.summary(),
         "recipe_file": f"zoo/recipes/{recipe.name}.py",
-        "commit": git_commit(),
+        "commit": commit,
         "strategy": strategy,
         "replicas": dist.num_replicas_in_sync,
         "epochs_logged": len(rows),

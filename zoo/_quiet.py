@@ -1,0 +1,29 @@
+"""Import TensorFlow without its start-up log lines (used by the command line).
+
+TensorFlow's C++ libraries print INFO lines ("oneDNN custom operations are on",
+"Could not find cuda drivers") to file descriptor 2 before their logging is
+configured, ignoring TF_CPP_MIN_LOG_LEVEL; a CLI whose errors must be one line
+cannot let those through.  Set ZOO_VERBOSE=1 to see them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def import_tensorflow_quietly() -> None:
+    if "tensorflow" in sys.modules or os.environ.get("ZOO_VERBOSE") == "1":
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+        import keras  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)

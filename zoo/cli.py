@@ -1,0 +1,181 @@
+"""The ``zoo`` command line.
+
+Examples::
+
+    zoo list --pretrained
+    zoo info lenet5
+    zoo predict lenet5 digit.png --top-k 3
+    zoo train lenet5_mnist --out runs/lenet5_mnist
+    zoo eval lenet5.mnist --dataset mnist-test
+
+Every error a user can cause prints one line ``zoo: error: ...`` and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument on one line and exits 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def cmd_list(args) -> int:
+    import zoo
+
+    pretrained = True if args.pretrained else None
+    names = zoo.list_models(args.pattern, pretrained=pretrained)
+    if args.json:
+        print(json.dumps(names))
+    else:
+        print("\n".join(names) if names else f"no model matches {args.pattern!r}")
+    return 0
+
+
+def cmd_info(args) -> int:
+    import zoo
+
+    info = zoo.info(args.name)
+    if args.json:
+        print(json.dumps(info, indent=2, default=str))
+        return 0
+    print(f"{info['name']}  ({info['family']}, {info['task']})")
+    print(f"  {info['description']}")
+    print(f"  paper:      {info['paper']}")
+    print(f"  parameters: {info['num_params']:,}")
+    print(f"  input:      {json.dumps(info['input_spec'])}")
+    for tag, t in info["tags"].items():
+        mark = "*" if tag == info["default_tag"] else " "
+        state = "published" if t["published"] else "not published"
+        print(f"  {mark} tag {tag}: {t['description']} [{state}]")
+    if "weights" in info:
+        w = info["weights"]
+        print(f"  weights:    {w['file']} ({w['size']:,} bytes) sha256 {w['sha256'][:16]}... "
+              f"hub {w['hub']['repo_id']}@{w['hub']['revision'] or 'unpublished'}")
+        print(f"  licence:    {w['license']}; source: {w['source'].get('kind')} "
+              f"{w['source'].get('recipe') or w['source'].get('from')}")
+    for m in info.get("metrics", []):
+        values = ", ".join(f"{k}={v}" for k, v in m["values"].items())
+        print(f"  metric:     {m['dataset']}: {values}")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    import zoo
+    from zoo.inference import classify
+    from zoo.registry import get_spec
+
+    spec = get_spec(args.name)
+    if spec.task != "classification":
+        from zoo.errors import ZooError
+
+        raise ZooError(f"{args.name} is a {spec.task} model; `zoo predict` is for classifiers")
+    model = zoo.load(args.name, weights=args.weights or "default")
+    for path in args.images:
+        top = classify(model, path, top_k=args.top_k)[0]
+        print(f"{path}: " + ", ".join(f"{c} ({p:.3f})" for c, p in top))
+    return 0
+
+
+def cmd_train(args) -> int:
+    from zoo.recipes import get_recipe
+    from zoo.train.runner import train
+
+    recipe = get_recipe(args.recipe)
+    out = args.out or f"runs/{recipe.name}"
+    summary = train(
+        recipe, out, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
+        batch_size=args.batch_size, strategy=args.strategy,
+    )
+    print(f"weights: {summary['weights']}  (curves: {out}/curves.png, log: {out}/history.csv)")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from zoo.evaluation import evaluate_published
+
+    results = evaluate_published(args.name, args.dataset, write=args.write_manifest)
+    for bench, values in results.items():
+        print(f"{args.name} on {bench}: " + ", ".join(f"{k}={v}" for k, v in values.items()))
+    if args.write_manifest:
+        print("written to weights_manifest.json")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from zoo.train.runner import STRATEGIES
+
+    p = _Parser(prog="zoo", description="Classic and efficient vision networks with verified weights.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("list", help="list model names")
+    s.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern, e.g. 'xunit*'")
+    s.add_argument("--pretrained", action="store_true", help="only names with published weights")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_list)
+
+    s = sub.add_parser("info", help="architecture, input spec, weights and metrics of a model")
+    s.add_argument("name")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_info)
+
+    s = sub.add_parser("predict", help="classify images (top-k)")
+    s.add_argument("name")
+    s.add_argument("images", nargs="+", metavar="IMAGE")
+    s.add_argument("--top-k", type=_positive_int, default=3)
+    s.add_argument("--weights", help="a .weights.h5 file instead of the published weights")
+    s.set_defaults(func=cmd_predict)
+
+    s = sub.add_parser("train", help="run (or resume) a training recipe")
+    s.add_argument("recipe")
+    s.add_argument("--out", help="run folder (default runs/RECIPE); rerun to resume")
+    s.add_argument("--epochs", type=_positive_int)
+    s.add_argument("--steps-per-epoch", type=_positive_int)
+    s.add_argument("--batch-size", type=_positive_int)
+    s.add_argument("--strategy", choices=STRATEGIES, default="default")
+    s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("eval", help="measure published weights with the standard protocol")
+    s.add_argument("name")
+    s.add_argument("--dataset", help="benchmark name (default: the model's standard ones)")
+    s.add_argument("--write-manifest", action="store_true",
+                   help="record the values in weights_manifest.json")
+    s.set_defaults(func=cmd_eval)
+    return p
+
+
+def main(argv=None) -> int:
+    from zoo.errors import ZooError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from zoo._quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    try:
+        return args.func(args)
+    except ZooError as e:
+        print(f"zoo: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("zoo: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
