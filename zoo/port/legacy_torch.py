@@ -49,16 +49,16 @@ against their storage and storage sizes against the file size.
 Example
 -------
 >>> from zoo.port.legacy_torch import load_legacy_torch
->>> sd = load_legacy_torch(
+>>> sd = load_legacy_torch(                                    # doctest: +SKIP
 ...     "../shared/data/reference_weights/cszn__KAIR/model_zoo/dncnn_25.pth")
 >>> sd["model.0.weight"].shape, sd["model.0.weight"].dtype   # doctest: +SKIP
 ((64, 1, 3, 3), dtype('float32'))
->>> ckpt = load_legacy_torch_object(
+>>> ckpt = load_legacy_torch_object(                          # doctest: +SKIP
 ...     "../shared/data/reference_weights/twtygqyy__pytorch-vdsr/model/model_epoch_50.pth")
 >>> sorted(ckpt)                                            # doctest: +SKIP
 ['epoch', 'model']
->>> type(ckpt["model"]).__name__, ckpt["model"].qualname    # doctest: +SKIP
-('TorchModuleStub', 'vdsr.Net')
+>>> isinstance(ckpt["model"], TorchModuleStub), ckpt["model"].qualname  # doctest: +SKIP
+(True, 'vdsr.Net')
 >>> list(find_state_dict(ckpt))[:2]                         # doctest: +SKIP
 ['residual_layer.0.conv.weight', 'residual_layer.1.conv.weight']
 """
@@ -145,8 +145,19 @@ def _bfloat16_dtype():
     return np.dtype(ml_dtypes.bfloat16)
 
 
-class _StorageType:
+class _Sealed:
+    """Helper objects the pickle can reach refuse pickle ``BUILD`` (state)."""
+
+    __slots__ = ()
+
+    def __setstate__(self, state):
+        raise UnsafePickleError(f"refusing to set pickle state on {type(self).__name__}")
+
+
+class _StorageType(_Sealed):
     """Stand-in for a ``torch.*Storage`` class: only remembers its dtype."""
+
+    __slots__ = ("name", "_dtype")
 
     def __init__(self, name: str):
         self.name = name
@@ -168,7 +179,7 @@ class _StorageType:
         return f"<storage type torch.{self.name}>"
 
 
-class _Storage:
+class _Storage(_Sealed):
     """A storage: a flat numpy buffer (filled in after the object pickle)."""
 
     __slots__ = ("key", "dtype", "numel", "array", "filled")
@@ -181,7 +192,7 @@ class _Storage:
         self.filled = False
 
 
-class _StorageView:
+class _StorageView(_Sealed):
     """A legacy storage *view* (``view_metadata``): a slice of a root storage."""
 
     __slots__ = ("root", "offset", "numel")
@@ -236,12 +247,21 @@ def _rebuild_tensor(storage, storage_offset, size, stride, *unused):
             )
     itemsize = root.dtype.itemsize
     flat = root.array[base:]
-    return np.lib.stride_tricks.as_strided(
+    return _Tensor(np.lib.stride_tricks.as_strided(
         flat[offset:] if flat.size > offset else flat[:0],
         shape=size,
         strides=tuple(st * itemsize for st in stride),
         writeable=False,
-    )
+    ))
+
+
+class _Tensor(_Sealed):
+    """A rebuilt tensor: a strided numpy view of its storage (copied at the end)."""
+
+    __slots__ = ("view",)
+
+    def __init__(self, view: np.ndarray):
+        self.view = view
 
 
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False,
@@ -255,7 +275,7 @@ class _Parameter:
     __slots__ = ("data", "requires_grad")
 
     def __init__(self, data=None, requires_grad=True, *unused):
-        if data is not None and not isinstance(data, np.ndarray):
+        if data is not None and not isinstance(data, _Tensor):
             raise UnsafePickleError(f"Parameter wraps a non-tensor {type(data).__name__}")
         self.data = data
         self.requires_grad = requires_grad
@@ -275,6 +295,23 @@ def _torch_size(seq=()):
 def _no_backend(*args, **kwargs):
     """``torch.nn.backends.thnn._get_thnn_function_backend`` (torch <= 0.4)."""
     return None
+
+
+class _SafeCallable(_Sealed):
+    """Wraps a whitelisted local function/class handed to the pickle, so that a
+    pickle ``BUILD`` cannot set attributes (e.g. ``__defaults__``) on it."""
+
+    __slots__ = ("_fn", "_name")
+
+    def __init__(self, fn, name):
+        self._fn = fn
+        self._name = name
+
+    def __call__(self, *args, **kwargs):
+        return self._fn(*args, **kwargs)
+
+    def __repr__(self):
+        return f"<whitelisted {self._name}>"
 
 
 # --------------------------------------------------------------------------
@@ -316,19 +353,36 @@ class _StubMeta(type):
         return f"<stub class {cls.qualname}>"
 
 
-class _Placeholder(metaclass=_StubMeta):
-    """A non-whitelisted global.  Instantiable (NEWOBJ) only once declared an
-    nn.Module class by a ``('module', cls, file, source)`` persistent id."""
+class _Placeholder(TorchModuleStub, metaclass=_StubMeta):
+    """A non-whitelisted global.
+
+    It is never imported and can never be called.  ``NEWOBJ`` (which runs no
+    code: ``cls.__new__(cls)``) yields an inert instance, whose pickled state
+    is accepted only if the class was declared an ``nn.Module`` by a legacy
+    ``('module', cls, file, source)`` persistent id or the state is an
+    ``nn.Module`` attribute dict (zip-format full-module pickles carry no
+    module persistent ids).
+    """
 
     qualname = "?"
     declared_module = False
 
     def __new__(cls, *args, **kwargs):
-        if not cls.declared_module:
+        if args or kwargs:
             raise UnsafePickleError(
-                f"refusing to instantiate non-whitelisted global {cls.qualname!r}"
+                f"refusing to instantiate non-whitelisted global {cls.qualname!r} with arguments"
             )
         return object.__new__(cls)
+
+    def __setstate__(self, state):
+        if not type(self).declared_module:
+            d = state[0] if isinstance(state, tuple) and len(state) == 2 else state
+            if not (isinstance(d, dict) and "_parameters" in d and "_modules" in d):
+                raise UnsafePickleError(
+                    f"refusing to restore an object of non-whitelisted global "
+                    f"{self.qualname!r} (not an nn.Module)"
+                )
+        super().__setstate__(state)
 
 
 # --------------------------------------------------------------------------
@@ -351,6 +405,12 @@ _SAFE_GLOBALS: dict[tuple[str, str], Any] = {
 }
 
 
+# Built-in types (immutable) are handed out directly; local Python callables
+# are wrapped in a fresh _SafeCallable on every lookup.
+_WRAPPED = (_rebuild_tensor, _rebuild_tensor_v2, _rebuild_parameter, _Parameter,
+            _torch_size, _no_backend)
+
+
 class _RestrictedUnpickler(pickle.Unpickler):
     """``pickle.Unpickler`` that never imports: see the module docstring."""
 
@@ -359,13 +419,15 @@ class _RestrictedUnpickler(pickle.Unpickler):
         super().__init__(file, encoding=encoding)
         self._storages = storages  # None -> persistent ids are not allowed
         self._max_bytes = max_bytes
+        self._allocated = 0
         self._classes: dict[tuple[str, str], type] = {}
 
     # -- globals --------------------------------------------------------
     def find_class(self, module: str, name: str):
         key = (module, name)
         if key in _SAFE_GLOBALS:
-            return _SAFE_GLOBALS[key]
+            obj = _SAFE_GLOBALS[key]
+            return _SafeCallable(obj, f"{module}.{name}") if obj in _WRAPPED else obj
         if module == "torch" and (name in _STORAGE_DTYPES or name == "BFloat16Storage"):
             return _StorageType(name)
         if key in self._classes:
@@ -374,7 +436,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
         if module.startswith("torch.nn.modules.") and name[:1].isupper():
             cls = _StubMeta(name, (TorchModuleStub,), {"qualname": qualname, "__module__": __name__})
         else:
-            cls = _StubMeta(name, (_Placeholder, TorchModuleStub),
+            cls = _StubMeta(name, (_Placeholder,),
                             {"qualname": qualname, "__module__": __name__})
         self._classes[key] = cls
         return cls
@@ -413,12 +475,15 @@ class _RestrictedUnpickler(pickle.Unpickler):
         root_key = str(root_key)
         numel = int(numel)
         dtype = storage_type.dtype
-        if numel < 0 or (self._max_bytes is not None and numel * dtype.itemsize > self._max_bytes):
-            raise LegacyTorchError(
-                f"storage {root_key!r} claims {numel} elements of {dtype}, more than the file holds"
-            )
         storage = self._storages.get(root_key)
         if storage is None:
+            # all storages together must fit in the file (no huge allocations)
+            self._allocated += max(numel, 0) * dtype.itemsize
+            if numel < 0 or (self._max_bytes is not None and self._allocated > self._max_bytes):
+                raise LegacyTorchError(
+                    f"storage {root_key!r} claims {numel} elements of {dtype}; the "
+                    f"storages would need more bytes than the file holds"
+                )
             storage = _Storage(root_key, dtype, numel)
             self._storages[root_key] = storage
         elif storage.dtype != dtype or storage.numel != numel:
@@ -438,8 +503,8 @@ def _finalize(obj, memo: dict):
     oid = id(obj)
     if oid in memo:
         return memo[oid]
-    if isinstance(obj, np.ndarray):
-        out = np.array(obj, order="C", copy=True)
+    if isinstance(obj, _Tensor):
+        out = np.array(obj.view, order="C", copy=True)
         if not out.dtype.isnative:
             out = out.astype(out.dtype.newbyteorder("="))
         memo[oid] = out
@@ -480,6 +545,8 @@ def _read_legacy(f: BinaryIO, file_size: int, encoding: str, check_eof: bool):
 
     try:
         magic = header()
+    except UnsafePickleError:
+        raise
     except Exception as exc:
         raise LegacyTorchError(f"not a PyTorch checkpoint (cannot unpickle a header: {exc})") from exc
     if magic != MAGIC_NUMBER:
@@ -580,13 +647,15 @@ def load_legacy_torch_object(path, *, encoding: str = "latin1", check_eof: bool 
     format, the storage keys and (legacy) ``sys_info`` and the end offset.
     """
     path = os.fspath(path)
-    if zipfile.is_zipfile(path):
+    with open(path, "rb") as f:
+        head = f.read(4)
+    # like torch: a zip checkpoint starts with a local file header (a legacy
+    # file's raw tensor data could contain a stray end-of-directory record)
+    if head == b"PK\x03\x04" and zipfile.is_zipfile(path):
         obj, info = _read_zip(path, encoding)
     else:
         file_size = os.path.getsize(path)
         with open(path, "rb") as f:
-            head = f.read(2)
-            f.seek(0)
             if head[:1] != b"\x80" and tarfile.is_tarfile(path):
                 raise LegacyTorchError(
                     f"{path}: tar-based torch checkpoint (torch < 0.1.10) is not supported"
@@ -620,6 +689,8 @@ def module_state_dict(module: TorchModuleStub, prefix: str = "",
 def _as_array(value, name):
     if isinstance(value, _Parameter):
         value = getattr(value, "data", None)
+    if isinstance(value, _Tensor):
+        value = _finalize(value, {})
     if not isinstance(value, np.ndarray):
         raise LegacyTorchError(f"{name} is a {type(value).__name__}, not a tensor")
     return value
@@ -630,7 +701,7 @@ def _is_state_dict(obj) -> bool:
         isinstance(obj, dict)
         and len(obj) > 0
         and all(isinstance(k, str) for k in obj)
-        and all(isinstance(v, (np.ndarray, _Parameter)) for v in obj.values())
+        and all(isinstance(v, (np.ndarray, _Parameter, _Tensor)) for v in obj.values())
     )
 
 
