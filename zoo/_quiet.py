@@ -21,8 +21,11 @@ def import_tensorflow_quietly() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, 2)
-        import tensorflow  # noqa: F401
+        import tensorflow
+
         import keras  # noqa: F401
+
+        tensorflow.config.list_physical_devices()  # device probing logs "failed call to cuInit" here
     finally:
         os.dup2(saved, 2)
         os.close(saved)

@@ -21,6 +21,7 @@ class FakeHub:
         self.repos: dict[str, dict] = {}  # repo_id -> {"refs": {name: sha}, "commits": {sha: {path: bytes}}}
         self.truncate_after: int | None = None
         self.requests: list[tuple[str, str]] = []
+        self.cards: list[dict] = []  # validated model-card metadata
         self.lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -100,6 +101,8 @@ class FakeHub:
                             return self._error(409, "You already created this model repo")
                         hub.repos[repo_id] = {"refs": {}, "commits": {}}
                     return self._json(200, {"url": f"{hub.endpoint}/{repo_id}"})
+                if path == "/api/validate-yaml":
+                    return self._validate_card(json.loads(self._body())["content"])
                 m = re.match(r"^/api/models/([^/]+/[^/]+)/(preupload|commit)/(.+)$", path)
                 if not m:
                     return self._error(404, f"no route {path}")
@@ -126,6 +129,20 @@ class FakeHub:
                     "commitOid": sha,
                     "pullRequestUrl": None,
                 })
+
+            def _validate_card(self, content: str):
+                """Like the Hub: the model card's YAML header must parse; we also require
+                the fields the zoo promises (licence, library)."""
+                import yaml
+
+                parts = content.split("---")
+                meta = yaml.safe_load(parts[1]) if content.startswith("---") and len(parts) > 2 else None
+                missing = [k for k in ("license", "library_name", "tags") if not (meta or {}).get(k)]
+                if missing:
+                    errors = [{"message": f"missing {k}"} for k in missing]
+                    return self._json(400, {"errors": errors}, {"X-Error-Message": "invalid metadata"})
+                hub.cards.append(meta)
+                return self._json(200, {"warnings": []})
 
             def _serve_file(self, head: bool):
                 hub.requests.append(("HEAD" if head else "GET", self.path))

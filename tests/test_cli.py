@@ -1,0 +1,63 @@
+"""The command line: every subcommand answers --help; errors are one line and exit 2."""
+
+import json
+
+import pytest
+
+from conftest import REPO, clean_env, run_zoo
+
+
+@pytest.mark.parametrize("sub", ["", "list", "info", "predict", "train", "eval"])
+def test_help_everywhere(sub):
+    r = run_zoo(*([sub] if sub else []), "--help")
+    assert r.returncode == 0 and "usage: zoo" in r.stdout
+
+
+def test_list_and_info_json():
+    r = run_zoo("list", "lenet*", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout) == ["lenet5"]
+    r = run_zoo("info", "lenet5", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["num_params"] == 61706
+
+
+def _one_line_error(r, *needles):
+    assert r.returncode == 2, r.stdout + r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, r.stderr
+    for n in needles:
+        assert n in lines[0]
+
+
+def test_unknown_model_is_one_line():
+    _one_line_error(run_zoo("info", "lenet6"), "zoo: error:", "unknown model 'lenet6'", "lenet5")
+
+
+def test_wrong_argument_type_is_one_line():
+    _one_line_error(run_zoo("predict", "lenet5", "x.png", "--top-k", "three"), "--top-k", "whole number")
+    _one_line_error(run_zoo("train", "lenet5_mnist", "--epochs", "0"), "--epochs", ">= 1")
+
+
+def test_unknown_recipe_is_one_line():
+    _one_line_error(run_zoo("train", "no_such_recipe"), "unknown recipe", "lenet5_mnist")
+
+
+def test_predict_unreadable_image(tmp_path, lenet_weights):
+    bad = tmp_path / "scan.png"
+    bad.write_text("hello")
+    r = run_zoo("predict", "lenet5", str(bad), "--weights", str(lenet_weights["path"]))
+    _one_line_error(r, "not an image")
+
+
+def test_predict_with_weights_file(lenet_weights):
+    r = run_zoo("predict", "lenet5", str(REPO / "examples/digits/digit_3.png"),
+                "--weights", str(lenet_weights["path"]), "--top-k", "2")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(str(REPO / "examples/digits/digit_3.png") + ": ")
+    assert r.stdout.count("(") == 2
+
+
+def test_offline_without_weights_is_one_line(tmp_path, manifest_with, lenet_weights):
+    manifest = manifest_with(lenet_weights["entry"])
+    env = clean_env(ZOO_MANIFEST=manifest, ZOO_NO_CHECKOUT_WEIGHTS=1, HF_HUB_OFFLINE=1,
+                    HF_HUB_CACHE=tmp_path / "empty-cache")
+    _one_line_error(run_zoo("predict", "lenet5", "x.png", env=env), "HF_HUB_OFFLINE=1")

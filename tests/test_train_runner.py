@@ -1,0 +1,80 @@
+"""The training runner: checkpoints, resume after a stop, CSV, curves, strategies."""
+
+import csv
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from zoo.recipes import Recipe, get_recipe, list_recipes
+from zoo.train.runner import train
+from zoo.weights_io import h5_structure
+
+
+def _data(batch_size, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.random((256, 28, 28, 1), dtype=np.float32)
+    y = (x[:, :14].mean((1, 2, 3)) > x[:, 14:].mean((1, 2, 3))).astype(np.int64)
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size)
+
+
+TINY = Recipe(
+    name="tiny",
+    version=1,
+    model="lenet5",
+    description="synthetic two-class task",
+    train_data=_data,
+    val_data=lambda: _data(64, 99),
+    loss=lambda: keras.losses.SparseCategoricalCrossentropy(),
+    optimizer=lambda steps: keras.optimizers.Adam(1e-3),
+    metrics=lambda: [keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    epochs=2,
+    batch_size=64,
+    builder_kwargs={"classes": 2},
+)
+
+
+def _rows(out):
+    with open(out / "history.csv") as f:
+        return list(csv.DictReader(f))
+
+
+def test_train_writes_everything(tmp_path):
+    summary = train(TINY, tmp_path, verbose=0)
+    assert [int(r["epoch"]) for r in _rows(tmp_path)] == [0, 1]
+    assert (tmp_path / "curves.png").stat().st_size > 1000
+    final = tmp_path / "final.weights.h5"
+    assert not any(k.startswith("optimizer") for k in h5_structure(final))
+    assert summary["num_params"] == 61706 - 8 * 85  # 2-class head: 8 fewer outputs of 84 weights + bias
+    assert json.loads((tmp_path / "summary.json").read_text())["epochs_logged"] == 2
+
+
+def test_resume_continues_where_it_stopped(tmp_path):
+    class Stop(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt  # the session ends here
+
+    with pytest.raises(KeyboardInterrupt):
+        train(TINY, tmp_path, epochs=4, verbose=0, extra_callbacks=(Stop(),))
+    assert not (tmp_path / "final.weights.h5").exists()
+    train(TINY, tmp_path, epochs=4, verbose=0)
+    epochs = [int(r["epoch"]) for r in _rows(tmp_path)]
+    assert epochs[-2:] == [2, 3], epochs  # resumed after the last checkpoint, not from 0
+    assert epochs.count(0) == 1
+
+
+@pytest.mark.parametrize("strategy", ["mirrored", "multiworker"])
+def test_distribution_strategies(tmp_path, strategy):
+    summary = train(TINY, tmp_path, epochs=1, strategy=strategy, verbose=0)
+    assert summary["strategy"] == strategy and summary["replicas"] >= 1
+    assert (tmp_path / "final.weights.h5").exists()
+
+
+def test_recipes_are_well_formed():
+    assert "lenet5_mnist" in list_recipes()
+    for name in list_recipes():
+        r = get_recipe(name)
+        assert r.name == name and r.version >= 1 and r.epochs >= 1 and r.description
