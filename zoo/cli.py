@@ -5,6 +5,7 @@ Examples::
     zoo list --pretrained
     zoo info lenet5
     zoo predict lenet5 digit.png --top-k 3
+    zoo upscale photo.png photo_x4.png --model xunit_sr_x4
     zoo train lenet5_mnist --out runs/lenet5_mnist
     zoo eval lenet5.mnist --dataset mnist-test
 
@@ -117,6 +118,19 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_upscale(args) -> int:
+    from zoo.restore import upscale_file
+
+    model = args.model or f"xunit_sr_x{args.scale or 4}"
+    report = upscale_file(args.input, args.output, model=model, scale=args.scale, tile=args.tile,
+                          progress=True if args.progress else None)
+    w, h = report["input_size"]
+    ow, oh = report["output_size"]
+    print(f"{report['output']}: {w}x{h} -> {ow}x{oh} ({report['mode']}) with {model} "
+          f"in {report['seconds']:.2f} s")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from zoo.train.runner import STRATEGIES
 
@@ -140,6 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--top-k", type=_positive_int, default=3)
     s.add_argument("--weights", help="a .weights.h5 file instead of the published weights")
     s.set_defaults(func=cmd_predict)
+
+    s = sub.add_parser("upscale", help="super-resolve an image file (tiled: any size)")
+    s.add_argument("input")
+    s.add_argument("output")
+    s.add_argument("--model", help="super-resolution model (default xunit_sr_x{scale})")
+    s.add_argument("--scale", type=_positive_int, help="upscaling factor the model must have")
+    s.add_argument("--tile", type=_positive_int, default=256, help="tile side in input pixels")
+    s.add_argument("--progress", action="store_true", help="always show a progress bar")
+    s.set_defaults(func=cmd_upscale)
 
     s = sub.add_parser("train", help="run (or resume) a training recipe")
     s.add_argument("recipe")

@@ -44,6 +44,21 @@ def _mnist_test(model) -> dict:
     }
 
 
+def _sr_benchmark(dataset: str, scale: int) -> Benchmark:
+    from zoo.eval_sr import PROTOCOL
+
+    def run(model) -> dict:
+        from zoo.eval_sr import evaluate_sr, model_predict
+        from zoo.restore import _model_scale
+
+        if _model_scale(model) != scale:
+            raise ZooError(f"the model upsamples by {_model_scale(model)}, the benchmark is x{scale}")
+        values = evaluate_sr(model_predict(model), f"sr_{dataset}", scale)
+        return {k: values[k] for k in ("psnr_y", "ssim_y", "num_images")}
+
+    return Benchmark(f"{dataset}-x{scale}", "super_resolution", f"{dataset.capitalize()} x{scale}. {PROTOCOL}", run)
+
+
 BENCHMARKS = {
     b.name: b
     for b in (
@@ -54,11 +69,16 @@ BENCHMARKS = {
             "single crop, no test-time augmentation; top-1/top-5 accuracy",
             _mnist_test,
         ),
+        *(_sr_benchmark(d, s) for d in ("set5", "set14") for s in (2, 3, 4)),
     )
 }
 
 #: What `zoo eval NAME` measures when no dataset is given.
-DEFAULT_BENCHMARKS = {"lenet5": ("mnist-test",)}
+DEFAULT_BENCHMARKS = {
+    "lenet5": ("mnist-test",),
+    **{f"xunit_sr_x{s}": (f"set5-x{s}", f"set14-x{s}") for s in (2, 3, 4)},
+    "relu_sr_x4": ("set5-x4", "set14-x4"),
+}
 
 
 def get_benchmark(name: str) -> Benchmark:

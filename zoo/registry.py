@@ -26,6 +26,7 @@ from zoo.errors import UnknownModelError
 #: Family modules imported (and so registered) on first use of the registry.
 FAMILY_MODULES = (
     "zoo.models.lenet",
+    "zoo.models.super_resolution",
 )
 
 TASKS = ("classification", "super_resolution", "denoising")
@@ -75,6 +76,8 @@ class WeightTag:
     builder_kwargs: dict = dataclasses.field(default_factory=dict)
     dataset: str | None = None
     license: str = "Apache-2.0"
+    scale: int | None = None  # restoration: the SR factor these weights were trained for
+    sigma: float | None = None  # denoising: the noise level (None = blind)
 
 
 @dataclasses.dataclass(frozen=True)

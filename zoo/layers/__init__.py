@@ -1,0 +1,6 @@
+"""Custom layers: subclassed, serializable (``package="zoo"``), no Lambda."""
+
+from zoo.layers.resample import PixelShuffle
+from zoo.layers.xunit import XUnit
+
+__all__ = ["PixelShuffle", "XUnit"]
