@@ -172,3 +172,101 @@ def test_manifest_is_read_fresh(manifest_with, lenet_weights):
     path = manifest_with(lenet_weights["entry"])
     data = json.loads(path.read_text())
     assert data["weights"]["lenet5.mnist"]["sha256"] == lenet_weights["entry"]["sha256"]
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def olah_mirror(tmp_path):
+    """The real self-hosted mirror `olah`, offline, serving a local git repo on 127.0.0.1."""
+    import subprocess
+    import sys
+    import textwrap
+    import time
+    import urllib.error
+    import urllib.request
+
+    pytest.importorskip("olah", reason="olah is a test dependency (pip install -e .[test])")
+    if shutil.which("git") is None:
+        pytest.skip("olah needs the git program")
+    repo = tmp_path / "mirrors" / "models" / "zoo-test" / "lenet5.mnist"
+    repo.mkdir(parents=True)
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True,
+                              env=dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t",
+                                       GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t")).stdout.strip()
+
+    git("init", "-q", "-b", "main")
+    port = _free_port()
+    cfg = tmp_path / "olah.toml"
+    cfg.write_text(textwrap.dedent(f"""\
+        [basic]
+        host = "127.0.0.1"
+        port = {port}
+        repos-path = "{tmp_path / 'olah-cache'}"
+        mirrors-path = ["{tmp_path / 'mirrors'}"]
+        hf-scheme = "http"
+        hf-netloc = "127.0.0.1:9"
+        hf-lfs-netloc = "127.0.0.1:9"
+        mirror-scheme = "http"
+        mirror-netloc = "127.0.0.1:{port}"
+        mirror-lfs-netloc = "127.0.0.1:{port}"
+
+        [accessibility]
+        offline = true
+        """))
+    log = open(tmp_path / "olah.log", "w")
+    state = {"git": git, "endpoint": f"http://127.0.0.1:{port}", "proc": None}
+
+    def start():
+        state["proc"] = subprocess.Popen(
+            [sys.executable, "-m", "olah.server", "--config", str(cfg), "--log-path", str(tmp_path / "logs")],
+            cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, env=clean_env(HF_HUB_OFFLINE=1))
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            assert state["proc"].poll() is None, (tmp_path / "olah.log").read_text()
+            try:
+                urllib.request.urlopen(f"{state['endpoint']}/api/models/zoo-test/lenet5.mnist/revision/main",
+                                       timeout=1).read()
+                return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.1)
+        raise RuntimeError("olah did not start")
+
+    state["start"] = start
+    yield state
+    if state["proc"]:
+        state["proc"].terminate()
+        state["proc"].wait(timeout=10)
+    log.close()
+
+
+def test_download_pinned_revision_through_olah_mirror(tmp_path, manifest_with, lenet_weights, olah_mirror):
+    repo = tmp_path / "mirrors" / "models" / "zoo-test" / "lenet5.mnist"
+    (repo / "lenet5.mnist.weights.h5").write_bytes(lenet_weights["bytes"])
+    (repo / "config.json").write_text("{}")
+    olah_mirror["git"]("add", ".")
+    olah_mirror["git"]("commit", "-q", "-m", "v1")
+    first = olah_mirror["git"]("rev-parse", "HEAD")
+    (repo / "lenet5.mnist.weights.h5").write_bytes(b"retrained, different bytes")
+    olah_mirror["git"]("commit", "-q", "-am", "v2")
+    olah_mirror["start"]()
+    manifest = manifest_with(lenet_weights["entry"], revision=first)
+    env = _env(tmp_path, manifest, HF_ENDPOINT=olah_mirror["endpoint"], HF_HOME=tmp_path / "hf-home")
+    r = run_python(RESOLVE.replace("print(path)", "from zoo.hub import sha256_of; print(path); print(sha256_of(path))"), env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    path, sha = r.stdout.split()
+    assert f"snapshots/{first}/lenet5.mnist.weights.h5" in path
+    assert sha == lenet_weights["entry"]["sha256"]
+    # "main" now points at v2, whose bytes are not the published ones: refused.
+    manifest = manifest_with(lenet_weights["entry"], revision=None)
+    env["HF_HUB_CACHE"] = str(tmp_path / "cache2")
+    r = run_python(RESOLVE, dict(env, ZOO_MANIFEST=str(manifest)))
+    assert r.returncode == 3 and "WeightsIntegrityError" in r.stdout, r.stdout + r.stderr

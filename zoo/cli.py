@@ -131,6 +131,32 @@ def cmd_upscale(args) -> int:
     return 0
 
 
+def cmd_finetune(args) -> int:
+    from zoo.train.finetune import finetune
+
+    out = args.out or f"runs/finetune_{args.name.split('.')[0]}"
+    summary = finetune(args.name, args.data, out, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
+                       lr=args.lr, patience=args.patience, val_fraction=args.val_fraction)
+    import csv
+
+    with open(f"{out}/history.csv") as f:
+        best = max(float(row["val_psnr"]) for row in csv.DictReader(f))
+    print(f"weights: {summary['weights']} (best validation PSNR {best:.2f} dB on "
+          f"{len(summary['val_images'])} held-apart images; curves: {out}/curves.png)")
+    print(f"use it: zoo.load({args.name.split('.')[0]!r}, weights={summary['weights']!r})")
+    return 0
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from zoo.train.runner import STRATEGIES
 
@@ -163,6 +189,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--tile", type=_positive_int, default=256, help="tile side in input pixels")
     s.add_argument("--progress", action="store_true", help="always show a progress bar")
     s.set_defaults(func=cmd_upscale)
+
+    s = sub.add_parser("finetune", help="adapt a pretrained restoration net to a folder of your images")
+    s.add_argument("name")
+    s.add_argument("--data", required=True, help="folder of high-resolution images")
+    s.add_argument("--out", help="run folder (default runs/finetune_ARCH); rerun to resume")
+    s.add_argument("--epochs", type=_positive_int, default=10)
+    s.add_argument("--steps-per-epoch", type=_positive_int, default=200)
+    s.add_argument("--lr", type=float, default=1e-4)
+    s.add_argument("--patience", type=_positive_int, default=3, help="early-stopping patience (epochs)")
+    s.add_argument("--val-fraction", type=_fraction, default=0.2, help="share of images held apart")
+    s.set_defaults(func=cmd_finetune)
 
     s = sub.add_parser("train", help="run (or resume) a training recipe")
     s.add_argument("recipe")
