@@ -16,7 +16,6 @@ Example::
 from __future__ import annotations
 
 import math
-import sys
 import time
 from pathlib import Path
 
@@ -96,35 +95,11 @@ class TiledRunner:
             raise InvalidInputError("image contains NaN or Inf values")
 
     def __call__(self, x: np.ndarray, out_dtype=np.float32, progress: bool | None = None) -> np.ndarray:
-        self.check(x)
-        h, w, _ = x.shape
-        s, t, o = self.scale, self.tile, self.overlap
-        out_c = self.model.output_shape[-1]
-        out = np.empty((h * s, w * s, out_c), dtype=out_dtype)
-        peak = {np.uint8: 255.0, np.uint16: 65535.0}.get(np.dtype(out_dtype).type)
-        origins = [(y, xx) for y in range(0, h, t) for xx in range(0, w, t)]
-        show = progress if progress is not None else (len(origins) > 4 and sys.stderr.isatty())
-        bar = None
-        if show:
-            from tqdm import tqdm
+        from zoo.tiling import tile_apply
 
-            bar = tqdm(total=len(origins), unit="tile", desc=f"{w}x{h} -> {w * s}x{h * s}", file=sys.stderr)
-        for y0, x0 in origins:
-            y1, x1 = min(y0 + t, h), min(x0 + t, w)
-            cy0, cx0 = max(0, y0 - o), max(0, x0 - o)
-            cy1, cx1 = min(h, y1 + o), min(w, x1 + o)
-            crop = x[cy0:cy1, cx0:cx1][None]
-            pred = np.asarray(self._fn(crop))[0]
-            oy, ox = (y0 - cy0) * s, (x0 - cx0) * s
-            region = pred[oy:oy + (y1 - y0) * s, ox:ox + (x1 - x0) * s]
-            if peak is not None:
-                region = np.round(np.clip(region, 0.0, 1.0) * peak)
-            out[y0 * s:y1 * s, x0 * s:x1 * s] = region
-            if bar:
-                bar.update(1)
-        if bar:
-            bar.close()
-        return out
+        self.check(x)
+        return tile_apply(self._fn, x, scale=self.scale, out_channels=self.model.output_shape[-1],
+                          tile=self.tile, overlap=self.overlap, out_dtype=out_dtype, progress=progress)
 
 
 def _to_model_channels(px: np.ndarray, channels: int) -> np.ndarray:

@@ -110,7 +110,7 @@ def xsrresnet(*, scale=4, blocks=10, xunit_kernel=9):
 def build_xunit_sr(*, scale, filters=44, blocks=4, kernel_size=7, activation="xunit", batch_norm=False,
                    name=None):
     """LR-space body with xUnit (or ReLU) activations, one conv to ``3 * scale^2`` channels,
-    depth_to_space, plus the nearest-upsampled input as a global skip.
+    plus the nearest-upsampled input as a global skip, then depth_to_space.
 
     Every op has a builtin (and int8) TFLite kernel; any H x W works.
     """
@@ -126,9 +126,11 @@ def build_xunit_sr(*, scale, filters=44, blocks=4, kernel_size=7, activation="xu
         else:
             x = layers.ReLU(name=f"body{b}_relu")(x)
     x = layers.Conv2D(3 * scale * scale, 3, padding="same", name="tail_conv")(x)
-    x = PixelShuffle(scale, name="shuffle")(x)
-    skip = layers.UpSampling2D(scale, interpolation="nearest", name="skip_nearest")(inputs)
-    outputs = layers.Add(name="add_skip")([x, skip])
+    # Nearest-neighbour skip done in LR space: s^2 copies of the input shuffled to HR are
+    # exactly nearest upsampling, with ops (CONCATENATION, DEPTH_TO_SPACE) that stay int8.
+    skip = layers.Concatenate(name="skip_copies")([inputs] * (scale * scale)) if scale > 1 else inputs
+    x = layers.Add(name="add_skip")([x, skip])
+    outputs = PixelShuffle(scale, name="shuffle")(x)
     return keras.Model(inputs, outputs, name=name or f"{activation}_sr_x{scale}")
 
 
