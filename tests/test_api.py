@@ -86,3 +86,12 @@ def test_info_describes_the_model(published):
     assert info["input_spec"]["shape"] == [28, 28, 1]
     assert info["weights"]["sha256"] == published["entry"]["sha256"]
     assert info["recipe"] == "lenet5_mnist" and info["tags"]["mnist"]["published"]
+
+
+def test_own_file_of_a_configuration_loads_with_the_same_options(tmp_path, published):
+    five = zoo.load("lenet5", weights=None, classes=5)
+    path = tmp_path / "five.weights.h5"
+    five.save_weights(str(path))
+    again = zoo.load("lenet5", weights=path, classes=5)
+    for a, b in zip(again.get_weights(), five.get_weights()):
+        np.testing.assert_array_equal(a, b)

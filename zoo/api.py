@@ -47,8 +47,10 @@ def load(name: str, weights: str | Path | None = "default", **overrides):
         return spec.builder(**{**tag_kwargs, **overrides})
 
     if isinstance(weights, (str, Path)) and str(weights) != "default":
-        path = hub.resolve_user_path(weights)
-        what = f"{spec.arch} (weights file given by path)"
+        # The user's own file: it must fit the model built with the options given.
+        model = spec.builder(**{**tag_kwargs, **overrides})
+        load_strict(model, hub.resolve_user_path(weights), f"{spec.arch} (weights file given by path)")
+        return model
     else:
         if tag is None:
             raise ZooError(
