@@ -7,7 +7,7 @@ import pytest
 from conftest import REPO, clean_env, run_zoo
 
 
-@pytest.mark.parametrize("sub", ["", "list", "info", "predict", "upscale", "finetune", "train", "eval"])
+@pytest.mark.parametrize("sub", ["", "list", "info", "predict", "upscale", "finetune", "export", "train", "eval"])
 def test_help_everywhere(sub):
     r = run_zoo(*([sub] if sub else []), "--help")
     assert r.returncode == 0 and "usage: zoo" in r.stdout

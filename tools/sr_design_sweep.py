@@ -11,11 +11,13 @@ Runs resume like any training run; finished variants are not retrained.
 import _common  # noqa: F401
 
 VARIANTS = {
-    # name: (arch, builder kwargs)
+    # name: (arch, builder kwargs); budget: at most 100,000 parameters in all (BN statistics included)
     "xunit f44 b4 k7": ("xunit_sr_x4", {"filters": 44, "blocks": 4, "kernel_size": 7}),
     "xunit f44 b4 k7 BN": ("xunit_sr_x4", {"filters": 44, "blocks": 4, "kernel_size": 7, "batch_norm": True}),
-    "xunit f32 b6 k5": ("xunit_sr_x4", {"filters": 32, "blocks": 6, "kernel_size": 5}),
-    "xunit f40 b4 k9": ("xunit_sr_x4", {"filters": 40, "blocks": 4, "kernel_size": 9}),
+    "xunit f43 b4 k7 BN": ("xunit_sr_x4", {"filters": 43, "blocks": 4, "kernel_size": 7, "batch_norm": True}),
+    "xunit f40 b4 k9 BN": ("xunit_sr_x4", {"filters": 40, "blocks": 4, "kernel_size": 9, "batch_norm": True}),
+    "xunit f36 b5 k7 BN": ("xunit_sr_x4", {"filters": 36, "blocks": 5, "kernel_size": 7, "batch_norm": True}),
+    "xunit f32 b6 k5 BN": ("xunit_sr_x4", {"filters": 32, "blocks": 6, "kernel_size": 5, "batch_norm": True}),
     "relu f46 b4 (twin)": ("relu_sr_x4", {"filters": 46, "blocks": 4}),
 }
 

@@ -6,6 +6,7 @@ Examples::
     zoo info lenet5
     zoo predict lenet5 digit.png --top-k 3
     zoo upscale photo.png photo_x4.png --model xunit_sr_x4
+    zoo export xunit_sr_x4 --quantize int8 -o xunit_sr_x4_int8.tflite
     zoo train lenet5_mnist --out runs/lenet5_mnist
     zoo eval lenet5.mnist --dataset mnist-test
 
@@ -157,6 +158,20 @@ def _fraction(text: str) -> float:
     return value
 
 
+def cmd_export(args) -> int:
+    import zoo.export
+
+    quantize = None if args.quantize == "none" else args.quantize
+    size = tuple(args.input_size) if args.input_size else None
+    report = zoo.export.tflite(args.name, args.output, quantize=quantize, representative_data=args.representative,
+                               input_size=size, force=args.force)
+    print(report.summary())
+    if report.float_ops:
+        print(f"warning: ops left in float32: {', '.join(report.float_ops)}", file=sys.stderr)
+    print(f"sidecar: {report.sidecar}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from zoo.train.runner import STRATEGIES
 
@@ -200,6 +215,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--patience", type=_positive_int, default=3, help="early-stopping patience (epochs)")
     s.add_argument("--val-fraction", type=_fraction, default=0.2, help="share of images held apart")
     s.set_defaults(func=cmd_finetune)
+
+    s = sub.add_parser("export", help="export to TFLite for phones (builtin ops, verified against Keras)")
+    s.add_argument("name")
+    s.add_argument("-o", "--output", required=True, help="output .tflite file")
+    s.add_argument("--quantize", choices=("none", "float16", "dynamic", "int8"), default="none")
+    s.add_argument("--representative", help="folder of images from the model's domain (int8 calibration)")
+    s.add_argument("--input-size", type=_positive_int, nargs=2, metavar=("H", "W"),
+                   help="fix the input size (default: dynamic for fully convolutional models)")
+    s.add_argument("--force", action="store_true", help="keep a file that fails verification or the int8 audit")
+    s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("train", help="run (or resume) a training recipe")
     s.add_argument("recipe")

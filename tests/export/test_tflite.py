@@ -1,0 +1,145 @@
+"""TFLite export: builtin ops for every model, int8 audits, verification, sidecar, bad input."""
+
+import json
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+import zoo
+import zoo.export
+from conftest import REPO, clean_env
+from zoo import registry
+from zoo.errors import InvalidInputError, ZooError
+from zoo.export import litert as tfl
+from zoo.testing import example_input
+
+SPECS = registry.all_specs()
+RESTORATION = [s for s in SPECS if s.task != "classification"]
+
+
+def _smooth(spec, n=6, size=32):
+    h, w, c = spec.input_spec.shape
+    x = example_input(spec, batch=n)
+    return x if h else x[:, :size, :size]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.arch)
+def test_every_model_exports_to_float32_builtins(spec, tmp_path):
+    model = zoo.load(spec.arch, weights=None)
+    size = None if spec.input_spec.shape[0] else (32, 32)
+    report = zoo.export.tflite(model, tmp_path / "m.tflite", input_size=size, verification_data=_smooth(spec))
+    assert report.verification["passed"]
+    assert "FlexDelegate" not in str(report.ops) and not any(op.startswith("FLEX") for op in report.ops)
+    meta = json.loads((tmp_path / "m.json").read_text())
+    assert meta["input"]["layout"] == "NHWC" and meta["input"]["range"] == [0.0, 1.0]
+    if spec.task != "classification":
+        assert meta["scale"] == (spec.input_spec.scale or 1)
+        assert meta["input"]["shape"] == [1, 32, 32, spec.input_spec.shape[-1]]
+
+
+@pytest.mark.parametrize("spec", [s for s in RESTORATION if s.arch in ("xunit_sr_x4", "xsrcnnf", "srcnn")] +
+                         [registry.get_spec("lenet5")], ids=lambda s: s.arch)
+def test_int8_export_has_no_float_islands(spec, tmp_path):
+    if spec.task == "classification":  # agreement is only meaningful for a trained classifier
+        model, data = zoo.load(spec.arch), REPO / "examples" / "digits"
+    else:
+        model, data = zoo.load(spec.arch, weights=None), _smooth(spec, n=8)
+    report = zoo.export.tflite(model, tmp_path / "q.tflite", quantize="int8", representative_data=data,
+                               verification_data=data)
+    assert report.float_ops == [], report.float_ops
+    assert {"QUANTIZE", "DEQUANTIZE"} <= set(report.ops)
+    assert report.verification["passed"]
+
+
+def test_dynamic_size_is_kept_for_fully_convolutional_models(tmp_path):
+    spec = registry.get_spec("xunit_sr_x4")
+    zoo.export.tflite(zoo.load("xunit_sr_x4", weights=None), tmp_path / "d.tflite", verification_data=_smooth(spec))
+    from ai_edge_litert.interpreter import Interpreter
+
+    sig = Interpreter(model_path=str(tmp_path / "d.tflite")).get_input_details()[0]["shape_signature"]
+    assert list(sig) == [1, -1, -1, 3]
+
+
+def test_runtime_without_tensorflow(tmp_path):
+    spec = registry.get_spec("xunit_sr_x4")
+    model = zoo.load("xunit_sr_x4", weights=None)
+    zoo.export.tflite(model, tmp_path / "sr.tflite", verification_data=_smooth(spec))
+    x = np.random.default_rng(0).random((50, 61, 3), dtype=np.float32)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "ref.npy", np.asarray(model(x[None], training=False))[0])
+    code = f"""
+import sys, numpy as np
+from zoo.runtime import LiteRTModel
+m = LiteRTModel({str(tmp_path / 'sr.tflite')!r}, num_threads=1)
+out = m.restore(np.load({str(tmp_path / 'x.npy')!r}), tile=24)
+ref = np.load({str(tmp_path / 'ref.npy')!r})
+assert out.shape == ref.shape, out.shape
+print(float(np.abs(out - ref).max()))
+assert "tensorflow" not in sys.modules and "keras" not in sys.modules, "runtime imported TensorFlow"
+"""
+    r = subprocess.run([sys.executable, "-c", code], env=clean_env(), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert float(r.stdout.strip()) < 1e-4
+
+
+# -- bad input ------------------------------------------------------------------------
+
+def test_unknown_quantize_mode(tmp_path):
+    with pytest.raises(ZooError, match="unknown quantize mode 'int4'"):
+        zoo.export.tflite(zoo.load("lenet5", weights=None), tmp_path / "m.tflite", quantize="int4")
+
+
+def test_int8_without_representative_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path / "no-data-here"))
+    with pytest.raises(ZooError, match="representative data"):
+        zoo.export.tflite(zoo.load("xunit_sr_x4", weights=None), tmp_path / "m.tflite", quantize="int8")
+    assert not (tmp_path / "m.tflite").exists()
+
+
+def test_representative_data_with_wrong_channels(tmp_path):
+    with pytest.raises(InvalidInputError, match="3 channels, the model takes 1"):
+        zoo.export.tflite(zoo.load("lenet5", weights=None), tmp_path / "m.tflite", quantize="int8",
+                          representative_data=np.zeros((4, 28, 28, 3), np.float32))
+
+
+@keras.saving.register_keras_serializable(package="zoo_tests")
+class SpectralMagnitude(keras.layers.Layer):
+    """A deliberately phone-unfriendly layer: FFT has no TFLite builtin kernel for this use."""
+
+    def call(self, x):
+        import tensorflow as tf
+
+        return tf.math.real(tf.signal.ifft2d(tf.signal.fft2d(tf.cast(x[..., 0], tf.complex64))))[..., None]
+
+
+def test_model_with_non_builtin_op_names_it(tmp_path):
+    inp = keras.Input((8, 8, 1))
+    bad = keras.Model(inp, SpectralMagnitude()(inp), name="fft_net")
+    with pytest.raises(ZooError, match=r"no builtin kernel.*(FFT|fft)"):
+        zoo.export.tflite(bad, tmp_path / "bad.tflite", verify=False)
+    assert not (tmp_path / "bad.tflite").exists()
+
+
+def test_output_path_not_writable(tmp_path):
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(ZooError, match="does not exist"):
+        zoo.export.tflite(zoo.load("lenet5", weights=None), tmp_path / "a_file" / "m.tflite")
+    with pytest.raises(ZooError, match=r"\.tflite"):
+        zoo.export.tflite(zoo.load("lenet5", weights=None), tmp_path / "m.onnx")
+
+
+def test_verification_failure_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setitem(tfl.TOLERANCES["restoration"], None, 1000.0)
+    spec = registry.get_spec("xunit_sr_x4")
+    with pytest.raises(ZooError, match="disagrees with Keras"):
+        zoo.export.tflite(zoo.load("xunit_sr_x4", weights=None), tmp_path / "m.tflite", verification_data=_smooth(spec))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_export_bad_mode_is_one_line():
+    r = subprocess.run([sys.executable, "-m", "zoo", "export", "lenet5", "-o", "x.tflite", "--quantize", "int4"],
+                       env=clean_env(), capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert r.returncode == 2 and "invalid choice" in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -1,0 +1,56 @@
+#!/usr/bin/env python
+"""Port a third-party PyTorch checkpoint into a zoo ``.weights.h5`` file.
+
+    python tools/port_weights.py REFERENCE_FILE --arch ZOO_ARCH --out FILE.weights.h5
+
+The checkpoint is read with the safe torch-free reader (zoo.port.legacy_torch), the model is
+built with ``zoo.load(ZOO_ARCH, weights=None)``, every variable is assigned by the port of
+zoo.port.mappings.PORTS[ZOO_ARCH] (which fails if a tensor is unused, a variable unassigned or a
+shape differs), and the weights are saved atomically; the file's sha256 is printed.
+
+Ported weights keep the licence of their source: check it before publishing anything.
+"""
+
+import _common  # noqa: F401  (sys.path + quiet TF)
+
+
+def main():
+    import argparse
+    from pathlib import Path
+
+    from zoo.errors import ZooError
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("reference", help="PyTorch checkpoint (.pth / .pkl / .pt; legacy or zip format)")
+    p.add_argument("--arch", required=True, help="zoo architecture with a registered port")
+    p.add_argument("--out", required=True, help="output FILE.weights.h5")
+    args = p.parse_args()
+
+    import zoo
+    from zoo.hub import sha256_of
+    from zoo.port.legacy_torch import LegacyTorchError, load_legacy_torch
+    from zoo.port.mappings import PORTS
+    from zoo.weights_io import check_compatible, save_atomic
+
+    if args.arch not in PORTS:
+        raise ZooError(f"no port for arch {args.arch!r}; ports exist for: {', '.join(sorted(PORTS))}")
+    if not args.out.endswith(".weights.h5"):
+        raise ZooError(f"--out must end with .weights.h5, got {args.out}")
+    ref = Path(args.reference)
+    try:
+        state_dict = load_legacy_torch(ref)
+    except (OSError, LegacyTorchError) as e:
+        raise ZooError(f"cannot read {ref} as a PyTorch checkpoint: {e}") from None
+    except Exception as e:  # a corrupt pickle can fail in many ways; never a traceback
+        raise ZooError(f"cannot read {ref} as a PyTorch checkpoint: {type(e).__name__}: {e}") from None
+
+    model = zoo.load(args.arch, weights=None)
+    PORTS[args.arch](state_dict, model)
+    out = save_atomic(model, args.out)
+    check_compatible(model, out, args.arch)  # the file loads back strictly
+    print(f"{out}  sha256 {sha256_of(out)}  ({len(state_dict)} tensors -> {len(model.weights)} variables, "
+          f"{model.count_params()} parameters)")
+
+
+if __name__ == "__main__":
+    _common.run(main)

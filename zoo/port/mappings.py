@@ -1,0 +1,274 @@
+"""Port functions: assign a zoo model's variables from a third-party (PyTorch) state dict.
+
+``PORTS[arch](state_dict, model)`` fills **every** variable of ``model`` (a ``zoo.load(arch,
+weights=None)`` model) from ``state_dict`` (``{name: numpy array}``, e.g. from
+:func:`zoo.port.legacy_torch.load_legacy_torch`) and raises
+:class:`~zoo.errors.WeightsMismatchError` -- listing every problem -- when a tensor is missing,
+a shape differs, a tensor of the file is left unused or a variable of the model is left
+unassigned.  A port is all or nothing in meaning, like a zoo weights load.
+
+Layout conversions (PyTorch -> Keras, NCHW -> NHWC):
+
+* ``Conv2d`` weight ``(out, in, kh, kw)`` -> ``Conv2D`` kernel ``(kh, kw, in, out)``;
+  PyTorch's conv2d is a cross-correlation like TensorFlow's, so no kernel flip;
+  ``padding = k // 2`` with stride 1 and odd ``k`` equals Keras ``padding="same"``.
+* depthwise ``Conv2d(groups=C)`` weight ``(C, 1, kh, kw)`` -> ``DepthwiseConv2D`` kernel
+  ``(kh, kw, C, 1)``.
+* ``BatchNorm2d`` ``weight, bias, running_mean, running_var`` -> ``gamma, beta,
+  moving_mean, moving_variance`` (the Keras layer must use PyTorch's ``epsilon=1e-5``);
+  ``num_batches_tracked`` has no Keras counterpart and is consumed silently.
+
+Adding an architecture (xDnCNN, DnCNN, CSCNet, ...): write a function that opens a
+:class:`Porter` and calls its helpers once per layer, and register it::
+
+    @register_port("dncnn")
+    def _dncnn(state_dict, model):
+        with Porter(state_dict, model, "DnCNN (cszn/KAIR layout)") as p:
+            p.conv("conv0", "model.0")
+            ...
+
+The ``with`` block ends with :meth:`Porter.finish`, which does the unused/unassigned check.
+
+Example::
+
+    from zoo.port.legacy_torch import load_legacy_torch
+    from zoo.port.mappings import PORTS
+    import zoo
+    model = zoo.load("xsrcnnf", weights=None)
+    PORTS["xsrcnnf"](load_legacy_torch("xsrcnnf_s4_k9k3k5.pkl"), model)
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+import numpy as np
+
+from zoo.errors import WeightsMismatchError
+
+__all__ = ["PORTS", "Porter", "register_port", "port_state_dict"]
+
+#: ``{arch: fn(state_dict, model) -> None}``
+PORTS: dict[str, Callable[[Mapping[str, np.ndarray], object], None]] = {}
+
+_MAX_LISTED = 8
+
+
+def register_port(*archs: str):
+    """Decorator: register ``fn(state_dict, model)`` as the port of each of ``archs``."""
+
+    def deco(fn):
+        for arch in archs:
+            if arch in PORTS:
+                raise ValueError(f"a port for {arch!r} is already registered")
+            PORTS[arch] = fn
+        return fn
+
+    return deco
+
+
+def port_state_dict(arch: str, state_dict: Mapping[str, np.ndarray], model) -> None:
+    """Run the registered port of ``arch`` (a clear :class:`KeyError`-free error if none)."""
+    try:
+        fn = PORTS[arch]
+    except KeyError:
+        raise WeightsMismatchError(
+            f"no port is registered for {arch!r}; ports exist for: {', '.join(sorted(PORTS))}"
+        ) from None
+    fn(state_dict, model)
+
+
+class Porter:
+    """Assigns a model's variables from a state dict and checks nothing is left over.
+
+    Every tensor read with :meth:`take` is marked used, every variable written with
+    :meth:`assign` is marked assigned; problems (missing tensors, shape mismatches,
+    assigning twice) are collected and :meth:`finish` raises them all at once, together with
+    the tensors never used and the variables never assigned.
+
+    ``layer`` arguments of the helpers are a Keras layer or the name of a layer of the model.
+    """
+
+    def __init__(self, state_dict: Mapping[str, np.ndarray], model, what: str = ""):
+        self.state_dict = dict(state_dict)
+        self.model = model
+        self.what = what or getattr(model, "name", "model")
+        self.used: set[str] = set()
+        self.assigned: set[str] = set()
+        self.problems: list[str] = []
+
+    # -- context manager: finish() on a clean exit ---------------------------------------
+
+    def __enter__(self) -> "Porter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.finish()
+        return False
+
+    # -- primitives ----------------------------------------------------------------------
+
+    def layer(self, layer):
+        """The layer itself, or the model's layer of that name."""
+        if not isinstance(layer, str):
+            return layer
+        try:
+            return self.model.get_layer(layer)
+        except ValueError:
+            raise WeightsMismatchError(
+                f"porting into {self.what}: the model has no layer {layer!r} (the port function "
+                f"does not match the architecture)"
+            ) from None
+
+    def has(self, key: str) -> bool:
+        return key in self.state_dict
+
+    def take(self, key: str) -> np.ndarray | None:
+        """The tensor ``key`` (marked used), or ``None`` after recording that it is missing."""
+        if key not in self.state_dict:
+            self.problems.append(f"tensor {key} is missing from the state dict")
+            return None
+        if key in self.used:
+            self.problems.append(f"tensor {key} is used twice")
+        self.used.add(key)
+        return np.asarray(self.state_dict[key])
+
+    def assign(self, variable, value: np.ndarray | None, source: str = "") -> None:
+        """``variable.assign(value)`` after checking the shape (``value=None``: skip)."""
+        path = _var_path(variable)
+        if value is None:
+            return
+        want = tuple(variable.shape)
+        if tuple(value.shape) != want:
+            self.problems.append(
+                f"{path}: model shape {want} but {source or 'the tensor'} gives {tuple(value.shape)}"
+            )
+            return
+        if path in self.assigned:
+            self.problems.append(f"{path} is assigned twice")
+        variable.assign(value.astype(variable.dtype))
+        self.assigned.add(path)
+
+    # -- layer helpers -------------------------------------------------------------------
+
+    def conv(self, layer, prefix: str, weight: str = "weight", bias: str = "bias") -> None:
+        """``Conv2D`` from a torch ``Conv2d`` (``prefix.weight`` ``(O, I, kh, kw)``, ``prefix.bias``)."""
+        layer = self.layer(layer)
+        w = self.take(f"{prefix}.{weight}")
+        if w is not None:
+            if w.ndim != 4:
+                self.problems.append(f"tensor {prefix}.{weight} {w.shape} is not a 4-D conv weight")
+                w = None
+            else:
+                w = w.transpose(2, 3, 1, 0)  # (O, I, kh, kw) -> (kh, kw, I, O)
+        self.assign(layer.kernel, w, f"{prefix}.{weight} (as Keras (kh, kw, in, out))")
+        self._bias(layer, prefix, bias)
+
+    def depthwise(self, layer, prefix: str, weight: str = "weight", bias: str = "bias") -> None:
+        """``DepthwiseConv2D`` from a torch ``Conv2d(groups=C)`` (weight ``(C, 1, kh, kw)``)."""
+        layer = self.layer(layer)
+        w = self.take(f"{prefix}.{weight}")
+        if w is not None:
+            if w.ndim != 4 or w.shape[1] != 1:
+                self.problems.append(
+                    f"tensor {prefix}.{weight} {w.shape} is not a depthwise weight (C, 1, kh, kw)"
+                )
+                w = None
+            else:
+                w = w.transpose(2, 3, 0, 1)  # (C, 1, kh, kw) -> (kh, kw, C, 1)
+        self.assign(layer.kernel, w, f"{prefix}.{weight} (as Keras (kh, kw, C, 1))")
+        self._bias(layer, prefix, bias)
+
+    def _bias(self, layer, prefix: str, bias: str) -> None:
+        key = f"{prefix}.{bias}"
+        model_bias = getattr(layer, "bias", None)
+        if model_bias is None:
+            if key in self.state_dict:
+                self.used.add(key)
+                self.problems.append(f"{layer.name} has no bias but the state dict has {key}")
+            return
+        self.assign(model_bias, self.take(key), key)
+
+    def bn(self, layer, prefix: str) -> None:
+        """``BatchNormalization`` from a torch ``BatchNorm2d`` (affine, running statistics)."""
+        layer = self.layer(layer)
+        eps = getattr(layer, "epsilon", None)
+        if eps is not None and abs(eps - 1e-5) > 1e-12:
+            self.problems.append(
+                f"{layer.name}: Keras epsilon {eps} differs from PyTorch's BatchNorm2d epsilon 1e-5"
+            )
+        pairs = (("gamma", "weight"), ("beta", "bias"),
+                 ("moving_mean", "running_mean"), ("moving_variance", "running_var"))
+        for attr, suffix in pairs:
+            var = getattr(layer, attr, None)
+            if var is None:  # center=False / scale=False
+                if f"{prefix}.{suffix}" in self.state_dict:
+                    self.used.add(f"{prefix}.{suffix}")
+                    self.problems.append(f"{layer.name} has no {attr} but the state dict has {prefix}.{suffix}")
+                continue
+            self.assign(var, self.take(f"{prefix}.{suffix}"), f"{prefix}.{suffix}")
+        if f"{prefix}.num_batches_tracked" in self.state_dict:
+            self.used.add(f"{prefix}.num_batches_tracked")  # a training counter, nothing to port
+
+    def xunit(self, layer, prefix: str, bn_in: str = "0", depthwise: str = "2", bn_out: str = "3") -> None:
+        """:class:`zoo.layers.XUnit` from a torch gate ``Sequential`` at ``prefix``.
+
+        The defaults are the authors' layout ``(BN, ReLU, depthwise conv, BN, exp(-x^2))``,
+        i.e. ``prefix.0`` BN, ``prefix.2`` depthwise conv, ``prefix.3`` BN. An XUnit built with
+        ``batch_norm=False`` only takes the depthwise conv.
+        """
+        layer = self.layer(layer)
+        if layer.batch_norm:
+            self.bn(layer.bn_in, f"{prefix}.{bn_in}")
+        self.depthwise(layer.depthwise, f"{prefix}.{depthwise}")
+        if layer.batch_norm:
+            self.bn(layer.bn_out, f"{prefix}.{bn_out}")
+
+    # -- the final check -----------------------------------------------------------------
+
+    def finish(self) -> None:
+        """Raise :class:`WeightsMismatchError` unless everything matched one for one."""
+        problems = list(self.problems)
+        for key in sorted(set(self.state_dict) - self.used):
+            problems.append(f"tensor {key} {tuple(np.shape(self.state_dict[key]))} is unused")
+        for var in self.model.weights:
+            path = _var_path(var)
+            if path not in self.assigned:
+                problems.append(f"model variable {path} {tuple(var.shape)} is unassigned")
+        if problems:
+            more = f" (+{len(problems) - _MAX_LISTED} more)" if len(problems) > _MAX_LISTED else ""
+            raise WeightsMismatchError(
+                f"the state dict does not fit {self.what}: " + "; ".join(problems[:_MAX_LISTED]) + more
+                + ". Check the --arch and that the file is the architecture's checkpoint"
+            )
+
+
+def _var_path(variable) -> str:
+    return getattr(variable, "path", None) or variable.name
+
+
+# ------------------------------------------------------------------------------- ports
+
+
+@register_port("xsrcnnf", "xsrcnnc")
+def port_xsrcnn(state_dict, model) -> None:
+    """kligvasser/xUnit 2018 ``xSRCNNf`` / ``xSRCNNc`` (``super_resolution/models.py``).
+
+    ``mdN.0`` is a ``modulecell``: ``features.0`` the conv, ``module.{0, 2, 3}`` the xUnit gate
+    (BN, ReLU, depthwise 9x9 conv, BN, exp(-x^2)); ``joints`` the last conv.
+    """
+    with Porter(state_dict, model, f"{model.name} (kligvasser/xUnit 2018 layout)") as p:
+        for i in (1, 2):
+            p.conv(f"conv{i}", f"md{i}.0.features.0")
+            p.xunit(f"xunit{i}", f"md{i}.0.module")
+        p.conv("conv3", "joints")
+
+
+@register_port("srcnn")
+def port_srcnn(state_dict, model) -> None:
+    """SRCNN 9-5-5 in the common PyTorch layout ``conv1``, ``conv2``, ``conv3`` (e.g.
+    yjn870/SRCNN-pytorch, ``padding = k // 2``, ReLU after the first two convs)."""
+    with Porter(state_dict, model, f"{model.name} (PyTorch conv1/conv2/conv3 layout)") as p:
+        for i in (1, 2, 3):
+            p.conv(f"conv{i}", f"conv{i}")
