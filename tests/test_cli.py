@@ -34,7 +34,7 @@ def test_unknown_model_is_one_line():
 
 def test_wrong_argument_type_is_one_line():
     _one_line_error(run_zoo("predict", "lenet5", "x.png", "--top-k", "three"), "--top-k", "whole number")
-    _one_line_error(run_zoo("train", "lenet5_mnist", "--epochs", "0"), "--epochs", ">= 1")
+    _one_line_error(run_zoo("train", "lenet5_mnist", "--epochs", "0"), "--epochs", "from 1")
 
 
 def test_unknown_recipe_is_one_line():

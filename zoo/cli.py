@@ -6,6 +6,7 @@ Examples::
     zoo info lenet5
     zoo predict lenet5 digit.png --top-k 3
     zoo upscale photo.png photo_x4.png --model xunit_sr_x4
+    zoo denoise noisy.png clean.png --model xunit_dn_s25 --sigma 25
     zoo export xunit_sr_x4 --quantize int8 -o xunit_sr_x4_int8.tflite
     zoo train lenet5_mnist --out runs/lenet5_mnist
     zoo eval lenet5.mnist --dataset mnist-test
@@ -16,6 +17,7 @@ Every error a user can cause prints one line ``zoo: error: ...`` and exits 2.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 
@@ -27,14 +29,24 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
+def _number(kind, low, high, what):
+    """An argparse type: ``kind`` (int/float) within [low, high], with a one-line reason otherwise."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected {what} from {low} to {high}, got {value}")
+        return value
+
+    return parse
+
+
+_positive_int = _number(int, 1, 10**9, "a whole number >= 1")
+_sigma = _number(float, 0.0, 255.0, "a noise sigma on the 0-255 scale")
+_fraction = _number(float, 0.01, 0.99, "a fraction")
 
 
 def cmd_list(args) -> int:
@@ -132,14 +144,23 @@ def cmd_upscale(args) -> int:
     return 0
 
 
+def cmd_denoise(args) -> int:
+    from zoo.restore import denoise_file
+
+    report = denoise_file(args.input, args.output, model=args.model, sigma=args.sigma,
+                          per_channel=args.per_channel, tile=args.tile, progress=True if args.progress else None)
+    w, h = report["size"]
+    print(f"{report['output']}: {w}x{h} ({report['mode']}) denoised with {args.model} in {report['seconds']:.2f} s")
+    return 0
+
+
+
 def cmd_finetune(args) -> int:
     from zoo.train.finetune import finetune
 
     out = args.out or f"runs/finetune_{args.name.split('.')[0]}"
     summary = finetune(args.name, args.data, out, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
                        lr=args.lr, patience=args.patience, val_fraction=args.val_fraction)
-    import csv
-
     with open(f"{out}/history.csv") as f:
         best = max(float(row["val_psnr"]) for row in csv.DictReader(f))
     print(f"weights: {summary['weights']} (best validation PSNR {best:.2f} dB on "
@@ -147,15 +168,6 @@ def cmd_finetune(args) -> int:
     print(f"use it: zoo.load({args.name.split('.')[0]!r}, weights={summary['weights']!r})")
     return 0
 
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {value}")
-    return value
 
 
 def cmd_export(args) -> int:
@@ -204,6 +216,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--tile", type=_positive_int, default=256, help="tile side in input pixels")
     s.add_argument("--progress", action="store_true", help="always show a progress bar")
     s.set_defaults(func=cmd_upscale)
+
+    s = sub.add_parser("denoise", help="remove Gaussian noise from an image file (tiled: any size)")
+    s.add_argument("input")
+    s.add_argument("output")
+    s.add_argument("--model", default="xunit_dn_s25")
+    s.add_argument("--sigma", type=_sigma, help="noise level of the image (0-255 scale), checked against the model")
+    s.add_argument("--per-channel", action="store_true", help="denoise the channels of a colour image separately")
+    s.add_argument("--tile", type=_positive_int, default=256)
+    s.add_argument("--progress", action="store_true")
+    s.set_defaults(func=cmd_denoise)
 
     s = sub.add_parser("finetune", help="adapt a pretrained restoration net to a folder of your images")
     s.add_argument("name")

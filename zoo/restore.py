@@ -219,3 +219,112 @@ def upscale_file(input_path, output_path, model="xunit_sr_x4", *, scale: int | N
     h, w = img.pixels.shape[:2]
     return {"input": str(input_path), "output": str(output_path), "input_size": (w, h),
             "output_size": (out.shape[1], out.shape[0]), "seconds": seconds, "mode": img.mode}
+
+
+# --- denoising -----------------------------------------------------------------------------
+
+SIGMA_TOLERANCE = 5.0  # a non-blind denoiser accepts noise levels within this of its training sigma
+
+
+def to_unit_float(arr) -> tuple[np.ndarray, object]:
+    """An image array as float32 in [0, 1] plus how to convert results back.
+
+    uint8 is divided by 255, uint16 by 65535, float must already be in [0, 1]; anything
+    else is refused with the reason.
+    """
+    arr = np.asarray(arr)
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float32) / 255.0, np.uint8
+    if arr.dtype == np.uint16:
+        return arr.astype(np.float32) / 65535.0, np.uint16
+    if arr.dtype.kind == "f":
+        if arr.size and np.isfinite(arr).all() and (arr.min() < -1e-3 or arr.max() > 1 + 1e-3):
+            raise InvalidInputError(
+                f"float image values span [{arr.min():.3g}, {arr.max():.3g}]; zoo takes floats in [0, 1] "
+                f"(divide 8-bit values by 255, 16-bit by 65535)"
+            )
+        return arr.astype(np.float32), np.float32
+    raise InvalidInputError(f"unsupported image dtype {arr.dtype}; use uint8, uint16 or float in [0, 1]")
+
+
+def _from_unit_float(x: np.ndarray, dtype) -> np.ndarray:
+    if dtype == np.float32:
+        return x.astype(np.float32)
+    peak = 255.0 if dtype == np.uint8 else 65535.0
+    return np.round(np.clip(x, 0.0, 1.0) * peak).astype(dtype)
+
+
+def _check_sigma(name: str | None, sigma: float | None) -> None:
+    if name is None or sigma is None:
+        return
+    from zoo.registry import resolve_name
+
+    _, tag = resolve_name(name)
+    trained = getattr(tag, "sigma", None) if tag else None
+    if trained is not None and abs(float(sigma) - trained) > SIGMA_TOLERANCE:
+        raise ZooError(
+            f"{name} was trained for noise sigma {trained:g} (on the 0-255 scale) and the image has sigma "
+            f"{float(sigma):g}; use a model trained for that level or a blind one (zoo list 'xunit_dn*')"
+        )
+
+
+def _denoise_pixels(px: np.ndarray, runner: TiledRunner, per_channel: bool, progress) -> np.ndarray:
+    alpha = None
+    if px.shape[-1] == 4:
+        px, alpha = px[..., :3], px[..., 3:]
+    if px.shape[-1] == runner.channels:
+        out = runner(px, progress=progress)
+    elif runner.channels == 1 and px.shape[-1] == 3:
+        if not per_channel:
+            raise InvalidInputError(
+                "this denoiser takes greyscale images and the image is RGB; convert it to greyscale, or "
+                "denoise each channel separately with per_channel=True (--per-channel)"
+            )
+        out = np.concatenate([runner(px[..., i:i + 1], progress=progress) for i in range(3)], -1)
+    elif runner.channels == 3 and px.shape[-1] == 1:
+        out = runner(np.repeat(px, 3, -1), progress=progress).mean(-1, keepdims=True)
+    else:
+        raise InvalidInputError(f"cannot feed a {px.shape[-1]}-channel image to a {runner.channels}-channel model")
+    out = np.clip(out, 0.0, 1.0)
+    return np.concatenate([out, alpha], -1) if alpha is not None else out
+
+
+def denoise(image, model="xunit_dn_s25", *, sigma: float | None = None, per_channel: bool = False,
+            tile: int = DEFAULT_TILE, progress: bool | None = None) -> np.ndarray:
+    """Denoise an image path or array (uint8, uint16 or float in [0, 1]); returns the same dtype.
+
+    Example::
+
+        from zoo.restore import denoise
+        clean = denoise(noisy_uint8_grey, "xunit_dn_s25", sigma=25)
+    """
+    _check_sigma(model if isinstance(model, str) else None, sigma)
+    net = _resolve_model(model, "denoising")
+    runner = TiledRunner(net, tile=tile)
+    if isinstance(image, (str, Path)):
+        img = read_image(image)
+        return _denoise_pixels(img.pixels, runner, per_channel, progress)
+    x, dtype = to_unit_float(image)
+    if x.ndim == 2:
+        x = x[..., None]
+    if x.ndim != 3 or x.shape[-1] not in (1, 3, 4) or x.size == 0:
+        raise InvalidInputError(f"expected an HxW, HxWx1, HxWx3 or HxWx4 image, got shape {np.shape(image)}")
+    out = _denoise_pixels(x, runner, per_channel, progress)
+    return _from_unit_float(out[..., 0] if np.ndim(image) == 2 else out, dtype)
+
+
+def denoise_file(input_path, output_path, model="xunit_dn_s25", *, sigma: float | None = None,
+                 per_channel: bool = False, tile: int = DEFAULT_TILE, progress: bool | None = None) -> dict:
+    """Denoise an image file into ``output_path`` (same mode and bit depth); returns a report."""
+    output_path = check_output_path(output_path)
+    _check_sigma(model if isinstance(model, str) else None, sigma)
+    img = read_image(input_path)
+    net = _resolve_model(model, "denoising")
+    runner = TiledRunner(net, tile=tile)
+    start = time.perf_counter()
+    out = _denoise_pixels(img.pixels, runner, per_channel, progress)
+    seconds = time.perf_counter() - start
+    write_image(output_path, out, bit_depth=img.bit_depth)
+    h, w = img.pixels.shape[:2]
+    return {"input": str(input_path), "output": str(output_path), "size": (w, h), "seconds": seconds,
+            "mode": img.mode}

@@ -10,7 +10,8 @@ data-augmentation factor (``scale_augment``, 1.0/0.9/0.8/0.7/0.6 as in FSRCNN/VD
 into one (LR, HR) uint8 pair ONCE and held in memory (:class:`SRPairBank`). Batches are then
 random aligned crops -- LR crop at ``(y, x)`` <-> HR crop at ``(s*y, s*x)`` -- with one of the 8
 dihedral transforms (90-degree rotations x horizontal flip) applied identically to both,
-drawn by a background numpy generator seeded with ``seed`` (same seed -> same batches).
+drawn with stateless TF random ops from ``(seed, batch number)`` (same seed -> same
+batches; no Python in the input pipeline).
 
 Evaluation (:func:`eval_pairs`): mod-cropped HR and its LR, per image. Grey images (Set14
 ``bridge``) stay grey, ``(H, W, 1)``: the SR protocol scores a grey image by its grey level
@@ -35,7 +36,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -53,6 +54,7 @@ __all__ = [
     "dihedral",
     "SRPairBank",
     "build_pair_bank",
+    "load_pair_bank",
     "sr_train_dataset",
     "eval_pairs",
 ]
@@ -151,80 +153,141 @@ def _parallel_map(fn, items, workers: int | None = None):
 
 @dataclasses.dataclass
 class SRPairBank:
-    """In-memory (LR, HR) uint8 pairs of one scale and the patch sampler over them.
+    """In-memory (LR, HR) uint8 pairs of one scale, stored flat, and the patch sampler.
 
-    ``lr[i]`` is ``(h, w, 3)`` and ``hr[i]`` is exactly ``(s*h, s*w, 3)``.
+    Pair ``i`` is ``lr_image(i)`` ``(h, w, C)`` and ``hr_image(i)`` ``(s*h, s*w, C)``; all LR
+    pixels are rows of ``lr_flat`` ``(N, C)`` (pair after pair, row-major), likewise HR.
     """
 
-    lr: list[np.ndarray]
-    hr: list[np.ndarray]
+    lr_flat: np.ndarray
+    hr_flat: np.ndarray
+    shapes: np.ndarray  # (n, 2) int64: LR height, width of each pair
     scale: int
     build_seconds: float = 0.0
 
     def __post_init__(self):
-        if len(self.lr) != len(self.hr) or not self.lr:
-            raise ValueError("SRPairBank needs the same, non-zero number of LR and HR images")
-        s = self.scale
-        for lr, hr in zip(self.lr, self.hr):
-            if lr.dtype != np.uint8 or hr.dtype != np.uint8:
-                raise TypeError("SRPairBank holds uint8 images")
-            if hr.shape != (lr.shape[0] * s, lr.shape[1] * s) + lr.shape[2:]:
+        s = self.scale = int(self.scale)
+        self.shapes = np.asarray(self.shapes, dtype=np.int64).reshape(-1, 2)
+        if self.lr_flat.dtype != np.uint8 or self.hr_flat.dtype != np.uint8:
+            raise TypeError("SRPairBank holds uint8 images")
+        if len(self.shapes) == 0:
+            raise ValueError("SRPairBank needs at least one pair")
+        npix = self.shapes[:, 0] * self.shapes[:, 1]
+        self.lr_offsets = np.concatenate([[0], np.cumsum(npix)[:-1]]).astype(np.int64)
+        self.hr_offsets = self.lr_offsets * s * s
+        if len(self.lr_flat) != npix.sum() or len(self.hr_flat) != npix.sum() * s * s:
+            raise ValueError("flat pixel arrays do not match the pair shapes")
+        if self.lr_flat.shape[1:] != self.hr_flat.shape[1:]:
+            raise ValueError("LR and HR must have the same channels")
+
+    @classmethod
+    def from_pairs(cls, pairs: Sequence[tuple[np.ndarray, np.ndarray]], scale: int,
+                   build_seconds: float = 0.0) -> "SRPairBank":
+        """Bank of ``[(lr, hr), ...]`` uint8 ``(h, w, C)`` / ``(s*h, s*w, C)`` arrays."""
+        s = int(scale)
+        if not pairs:
+            raise ValueError("SRPairBank needs at least one pair")
+        for lr, hr in pairs:
+            if lr.ndim != 3 or hr.shape != (lr.shape[0] * s, lr.shape[1] * s, lr.shape[2]):
                 raise ValueError(f"HR {hr.shape} is not {s} x LR {lr.shape}")
+        c = pairs[0][0].shape[2]
+        return cls(
+            np.concatenate([lr.reshape(-1, c) for lr, _ in pairs]),
+            np.concatenate([hr.reshape(-1, c) for _, hr in pairs]),
+            np.array([lr.shape[:2] for lr, _ in pairs], dtype=np.int64),
+            s,
+            build_seconds,
+        )
 
     def __len__(self) -> int:
-        return len(self.lr)
+        return len(self.shapes)
+
+    @property
+    def channels(self) -> int:
+        return int(self.lr_flat.shape[1])
 
     @property
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in self.lr) + sum(a.nbytes for a in self.hr)
+        return int(self.lr_flat.nbytes + self.hr_flat.nbytes)
 
-    def _weights(self, patch_size: int) -> tuple[np.ndarray, np.ndarray]:
-        """Indices of pairs that fit a patch, and their sampling probabilities (crop counts)."""
-        counts = np.array(
-            [max(0, a.shape[0] - patch_size + 1) * max(0, a.shape[1] - patch_size + 1) for a in self.lr],
-            dtype=np.float64,
-        )
+    def lr_image(self, i: int) -> np.ndarray:
+        h, w = self.shapes[i]
+        o = self.lr_offsets[i]
+        return self.lr_flat[o : o + h * w].reshape(h, w, -1)
+
+    def hr_image(self, i: int) -> np.ndarray:
+        h, w = self.shapes[i] * self.scale
+        o = self.hr_offsets[i]
+        return self.hr_flat[o : o + h * w].reshape(h, w, -1)
+
+    def pair_probabilities(self, patch_size: int) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs large enough for a ``patch_size`` LR crop, and their sampling probabilities
+        (proportional to their number of crop positions)."""
+        p = int(patch_size)
+        counts = np.maximum(0, self.shapes[:, 0] - p + 1) * np.maximum(0, self.shapes[:, 1] - p + 1)
         usable = np.flatnonzero(counts > 0)
         if usable.size == 0:
-            raise ZooError(f"no LR image is at least {patch_size}x{patch_size}; use a smaller patch")
-        return usable, counts[usable] / counts[usable].sum()
+            raise ZooError(f"no LR image is at least {p}x{p}; use a smaller patch")
+        c = counts[usable].astype(np.float64)
+        return usable, c / c.sum()
 
-    def batches(
-        self,
-        patch_size: int,
-        batch_size: int,
-        seed: int,
-        augment: bool = True,
-        return_meta: bool = False,
-    ) -> Iterator:
-        """Endless ``(lr, hr)`` uint8 batches ``(B, p, p, C)``, ``(B, s*p, s*p, C)``.
+    def sampler(self, patch_size: int, batch_size: int, seed: int, augment: bool = True):
+        """A TensorFlow function ``step -> (lr, hr, meta)`` drawing batch number ``step``.
 
-        Each patch picks a pair with probability proportional to its number of possible crops
-        (i.e. uniform over all crop positions of the bank, like dense patch extraction), a
-        uniform crop position, and (``augment``) a uniform dihedral transform applied to both.
-        With ``return_meta`` also yields an ``(B, 4)`` int array of ``(pair, y, x, k)``.
+        ``lr`` ``(B, p, p, C)`` and ``hr`` ``(B, s*p, s*p, C)`` are uint8; ``meta`` ``(B, 4)``
+        int64 holds each patch's ``(pair, y, x, k)``: LR crop ``lr_image(pair)[y:y+p, x:x+p]``,
+        HR crop ``hr_image(pair)[s*y:s*(y+p), s*x:s*(x+p)]``, both transformed by
+        ``dihedral(., k)``. Pairs are drawn with :meth:`pair_probabilities` (uniform over all
+        crop positions of the bank), positions uniformly, ``k`` uniformly in 0..7 (0 when not
+        ``augment``). Stateless: the batch depends only on ``(seed, step)``.
         """
-        p, s, b = int(patch_size), self.scale, int(batch_size)
-        usable, probs = self._weights(p)
-        rng = np.random.default_rng(seed)
-        c = self.lr[0].shape[2]
-        lr_h = np.array([a.shape[0] for a in self.lr])
-        lr_w = np.array([a.shape[1] for a in self.lr])
-        while True:
-            idx = usable[rng.choice(usable.size, size=b, p=probs)]
-            ys = (rng.random(b) * (lr_h[idx] - p + 1)).astype(np.int64)
-            xs = (rng.random(b) * (lr_w[idx] - p + 1)).astype(np.int64)
-            ks = rng.integers(0, 8, size=b) if augment else np.zeros(b, np.int64)
-            lr_out = np.empty((b, p, p, c), np.uint8)
-            hr_out = np.empty((b, s * p, s * p, c), np.uint8)
-            for j in range(b):
-                i, y, x, k = idx[j], ys[j], xs[j], ks[j]
-                lr_out[j] = dihedral(self.lr[i][y : y + p, x : x + p], k)
-                hr_out[j] = dihedral(self.hr[i][s * y : s * (y + p), s * x : s * (x + p)], k)
-            if return_meta:
-                yield lr_out, hr_out, np.stack([idx, ys, xs, ks], axis=1)
+        import tensorflow as tf
+
+        p, b, s = int(patch_size), int(batch_size), self.scale
+        usable, probs = self.pair_probabilities(p)
+        lr_flat = tf.constant(self.lr_flat)
+        hr_flat = tf.constant(self.hr_flat)
+        usable_t = tf.constant(usable, tf.int64)
+        logits = tf.constant(np.log(probs)[None, :], tf.float32)
+        heights = tf.constant(self.shapes[:, 0])
+        widths = tf.constant(self.shapes[:, 1])
+        lr_off = tf.constant(self.lr_offsets)
+        hr_off = tf.constant(self.hr_offsets)
+        seed = int(seed)
+
+        def source_coords(k, n):
+            # Output pixel (i, j) of dihedral(patch, k) comes from patch[r, c]; see dihedral().
+            i = tf.range(n, dtype=tf.int64)[None, :, None]
+            j = tf.range(n, dtype=tf.int64)[None, None, :]
+            k = k[:, None, None]
+            j = tf.where(k >= 4, n - 1 - j, j)
+            m = k % 4
+            r = tf.where(m == 0, i, tf.where(m == 1, j, tf.where(m == 2, n - 1 - i, n - 1 - j)))
+            c = tf.where(m == 0, j, tf.where(m == 1, n - 1 - i, tf.where(m == 2, n - 1 - j, i)))
+            return r, c
+
+        def crop(flat, offsets, width, y0, x0, k, n):
+            r, c = source_coords(k, n)
+            e = lambda v: v[:, None, None]  # noqa: E731
+            return tf.gather(flat, e(offsets) + (e(y0) + r) * e(width) + e(x0) + c)
+
+        def draw(step):
+            key = tf.stack([tf.constant(seed, tf.int64), tf.cast(step, tf.int64)])
+            k_pick, k_pos, k_dih = tf.unstack(tf.random.split(key, 3))
+            idx = tf.gather(usable_t, tf.random.stateless_categorical(logits, b, k_pick, dtype=tf.int64)[0])
+            h, w = tf.gather(heights, idx), tf.gather(widths, idx)
+            u = tf.random.stateless_uniform([2, b], k_pos, dtype=tf.float64)
+            y = tf.minimum(tf.cast(u[0] * tf.cast(h - p + 1, tf.float64), tf.int64), h - p)
+            x = tf.minimum(tf.cast(u[1] * tf.cast(w - p + 1, tf.float64), tf.int64), w - p)
+            if augment:
+                k = tf.random.stateless_uniform([b], k_dih, minval=0, maxval=8, dtype=tf.int64)
             else:
-                yield lr_out, hr_out
+                k = tf.zeros([b], tf.int64)
+            lr = crop(lr_flat, tf.gather(lr_off, idx), w, y, x, k, p)
+            hr = crop(hr_flat, tf.gather(hr_off, idx), w * s, y * s, x * s, k, p * s)
+            return lr, hr, tf.stack([idx, y, x, k], axis=1)
+
+        return draw
 
 
 def _pairs_of(hr: np.ndarray, scale: int, factors: Sequence[float]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -234,7 +297,7 @@ def _pairs_of(hr: np.ndarray, scale: int, factors: Sequence[float]) -> list[tupl
         if min(src.shape[:2]) < scale:
             continue
         h, l = make_lr(src, scale)
-        out.append((l, np.ascontiguousarray(h)))
+        out.append((l, h))
     return out
 
 
@@ -254,9 +317,8 @@ def build_pair_bank(
         raise ValueError(f"scale_augment factors must be in (0, 1], got {scale_augment!r}")
     t0 = time.perf_counter()
     per_image = _parallel_map(lambda im: _pairs_of(im, int(scale), factors), list(hr_images), workers)
-    lrs = [l for pairs in per_image for l, _ in pairs]
-    hrs = [h for pairs in per_image for _, h in pairs]
-    return SRPairBank(lrs, hrs, int(scale), time.perf_counter() - t0)
+    pairs = [pair for image_pairs in per_image for pair in image_pairs]
+    return SRPairBank.from_pairs(pairs, int(scale), time.perf_counter() - t0)
 
 
 def _cache_key(names, limit, scale, factors) -> str:
@@ -273,14 +335,12 @@ def _cache_key(names, limit, scale, factors) -> str:
 
 
 def _save_bank(bank: SRPairBank, path: Path) -> None:
-    arrays = {}
-    for i, (l, h) in enumerate(zip(bank.lr, bank.hr)):
-        arrays[f"lr{i}"], arrays[f"hr{i}"] = l, h
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
     os.close(fd)
     try:
-        np.savez(tmp, scale=np.int64(bank.scale), n=np.int64(len(bank)), **arrays)
+        np.savez(tmp, lr_flat=bank.lr_flat, hr_flat=bank.hr_flat, shapes=bank.shapes,
+                 scale=np.int64(bank.scale))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -290,11 +350,9 @@ def _save_bank(bank: SRPairBank, path: Path) -> None:
 def _load_bank(path: Path) -> SRPairBank:
     t0 = time.perf_counter()
     with np.load(path) as z:
-        n = int(z["n"])
-        lr = [z[f"lr{i}"] for i in range(n)]
-        hr = [z[f"hr{i}"] for i in range(n)]
-        scale = int(z["scale"])
-    return SRPairBank(lr, hr, scale, time.perf_counter() - t0)
+        arrays = {k: z[k] for k in ("lr_flat", "hr_flat", "shapes", "scale")}
+    return SRPairBank(arrays["lr_flat"], arrays["hr_flat"], arrays["shapes"], int(arrays["scale"]),
+                      time.perf_counter() - t0)
 
 
 def load_pair_bank(
@@ -304,11 +362,16 @@ def load_pair_bank(
     limit: int | None = None,
     cache_dir: str | Path | None = None,
 ) -> SRPairBank:
-    """The pair bank of shared datasets ``names``; with ``cache_dir``, read from / saved to an
-    ``.npz`` there, keyed by the file list, scale and factors."""
+    """The pair bank of shared datasets ``names`` (first ``limit`` files of each).
+
+    With ``cache_dir`` it is read from / saved to an ``.npz`` there, keyed by the file list
+    (names, sizes, mtimes), the scale and the factors. ``build_seconds`` is the time to read
+    and precompute (or to load the cache).
+    """
     if isinstance(names, str):
         names = (names,)
     factors = tuple(float(f) for f in (scale_augment or (1.0,)))
+    path = None
     if cache_dir is not None:
         path = Path(cache_dir) / f"sr_pairs_x{int(scale)}_{_cache_key(names, limit, scale, factors)}.npz"
         if path.is_file():
@@ -316,7 +379,7 @@ def load_pair_bank(
     t0 = time.perf_counter()
     bank = build_pair_bank(load_hr_images(names, limit), scale, factors)
     bank.build_seconds = time.perf_counter() - t0
-    if cache_dir is not None:
+    if path is not None:
         _save_bank(bank, path)
     return bank
 
@@ -336,16 +399,20 @@ def sr_train_dataset(
     limit: int | None = None,
     hr_images: Sequence[np.ndarray] | None = None,
     bank: SRPairBank | None = None,
+    start_step: int = 0,
 ):
     """Endless ``tf.data.Dataset`` of ``(lr, hr)`` float32 RGB batches in [0, 1].
 
     Shapes ``(batch_size, p, p, 3)`` and ``(batch_size, p*s, p*s, 3)`` (``p = patch_size``).
-    The pairs come from ``bank`` if given, else from ``hr_images`` (uint8 RGB arrays), else
-    from the shared datasets ``names`` (first ``limit`` files of each); see
-    :func:`build_pair_bank`. Pairs are precomputed once, then patches are cropped by a seeded
-    numpy generator (:meth:`SRPairBank.batches`): iterating the dataset again restarts the same
-    sequence. ``augment`` switches the 8 dihedral transforms; ``scale_augment`` the HR
-    downscale factors (``(1.0,)`` for none). The bank is available as ``dataset.sr_bank``.
+    The pairs come from ``bank`` if given, else are precomputed from ``hr_images`` (uint8 RGB
+    arrays), else from the shared datasets ``names`` (first ``limit`` files of each, optional
+    ``.npz`` cache in ``cache_dir``); see :func:`build_pair_bank`. ``augment`` switches the 8
+    dihedral transforms; ``scale_augment`` the HR downscale factors (``(1.0,)`` for none).
+
+    Batch ``n`` is drawn by :meth:`SRPairBank.sampler` from ``(seed, n)`` alone, with TF ops
+    on the in-memory bank (no Python in the input pipeline): the same seed gives the same
+    batches on every iteration, and ``start_step`` resumes the sequence at batch
+    ``start_step``. The bank is available as ``dataset.sr_bank``.
     """
     import tensorflow as tf
 
@@ -356,25 +423,15 @@ def sr_train_dataset(
             bank = load_pair_bank(scale, names, scale_augment, limit, cache_dir)
     if bank.scale != int(scale):
         raise ValueError(f"bank is x{bank.scale}, asked for x{scale}")
-    p, s, b = int(patch_size), int(scale), int(batch_size)
-    bank._weights(p)  # fail now, not inside tf.data, when no image fits the patch
-    c = bank.lr[0].shape[2]
+    draw = bank.sampler(patch_size, batch_size, seed, augment)
 
-    def gen():
-        yield from bank.batches(p, b, seed, augment)
-
-    ds = tf.data.Dataset.from_generator(
-        gen,
-        output_signature=(
-            tf.TensorSpec((b, p, p, c), tf.uint8),
-            tf.TensorSpec((b, s * p, s * p, c), tf.uint8),
-        ),
-    )
-
-    def to_float(lr, hr):
+    def batch(step):
+        lr, hr, _ = draw(step)
         return tf.cast(lr, tf.float32) / 255.0, tf.cast(hr, tf.float32) / 255.0
 
-    ds = ds.map(to_float, num_parallel_calls=1).repeat().prefetch(4)
+    ds = tf.data.Dataset.counter(int(start_step), dtype=tf.int64)
+    ds = ds.map(batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.prefetch(tf.data.AUTOTUNE)
     ds.sr_bank = bank
     return ds
 
