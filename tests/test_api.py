@@ -95,3 +95,10 @@ def test_own_file_of_a_configuration_loads_with_the_same_options(tmp_path, publi
     again = zoo.load("lenet5", weights=path, classes=5)
     for a, b in zip(again.get_weights(), five.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_missing_weights_file(tmp_path, published):
+    from zoo.errors import WeightsNotFoundError
+
+    with pytest.raises(WeightsNotFoundError, match="does not exist"):
+        zoo.load("lenet5", weights=tmp_path / "nope.weights.h5")
