@@ -13,7 +13,7 @@ Models that restore the bicubic-upsampled **Y channel** (SRCNN, xSRCNN: ``input_
 Example::
 
     from zoo.eval_sr import evaluate_sr, bicubic_predict, model_predict, y_model_predict, evaluate_sr_y
-    evaluate_sr(bicubic_predict(4), "sr_set5", 4)["psnr_y"]     # 28.4346 (the floor)
+    evaluate_sr(bicubic_predict(4), "sr_set5", 4)["psnr_y"]     # 28.4305 (the floor)
     evaluate_sr(model_predict(model), "sr_set14", 4)
     evaluate_sr(y_model_predict(xsrcnn, 4), "sr_set5", 4)     # a Y model, RGB protocol
     evaluate_sr_y(xsrcnn, "sr_set5", 4)["psnr_y"]               # a Y model, authors' protocol
