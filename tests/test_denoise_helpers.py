@@ -1,0 +1,66 @@
+"""zoo.restore.denoise: dtypes in and out, grey vs colour, NaN, tiling (with a tiny grey net)."""
+
+import keras
+import numpy as np
+import pytest
+
+from zoo.errors import InvalidInputError
+from zoo.restore import denoise, denoise_file, to_unit_float
+
+
+@pytest.fixture(scope="module")
+def grey_net():
+    """A fixed 3x3 box blur: a stand-in denoiser with a known output."""
+    inp = keras.Input((None, None, 1))
+    conv = keras.layers.Conv2D(1, 3, padding="same", use_bias=False, name="blur")
+    model = keras.Model(inp, conv(inp), name="blur_net")
+    conv.set_weights([np.full((3, 3, 1, 1), 1 / 9, np.float32)])
+    return model
+
+
+def test_dtypes_round_trip(grey_net):
+    rng = np.random.default_rng(0)
+    u8 = rng.integers(0, 256, (40, 50), dtype=np.uint8)
+    out8 = denoise(u8, grey_net)
+    assert out8.dtype == np.uint8 and out8.shape == u8.shape
+    u16 = (u8.astype(np.uint16) * 257)
+    out16 = denoise(u16, grey_net)
+    assert out16.dtype == np.uint16
+    np.testing.assert_allclose(out16 / 65535.0, out8 / 255.0, atol=2 / 255)
+    f = u8.astype(np.float32) / 255.0
+    outf = denoise(f[..., None], grey_net)
+    assert outf.dtype == np.float32 and outf.shape == (40, 50, 1)
+    np.testing.assert_allclose(outf[..., 0], out8 / 255.0, atol=1 / 255)
+
+
+def test_float_out_of_range_and_other_dtypes_are_refused(grey_net):
+    with pytest.raises(InvalidInputError, match="divide 8-bit values by 255"):
+        denoise(np.full((40, 40), 200.0, np.float32), grey_net)
+    with pytest.raises(InvalidInputError, match="unsupported image dtype int32"):
+        denoise(np.zeros((40, 40), np.int32), grey_net)
+    with pytest.raises(InvalidInputError, match="NaN"):
+        denoise(np.full((40, 40, 1), np.nan, np.float32), grey_net)
+
+
+def test_colour_image_needs_per_channel(grey_net):
+    rgb = np.random.default_rng(1).random((40, 40, 3)).astype(np.float32)
+    with pytest.raises(InvalidInputError, match="per_channel=True"):
+        denoise(rgb, grey_net)
+    out = denoise(rgb, grey_net, per_channel=True)
+    assert out.shape == (40, 40, 3)
+    np.testing.assert_allclose(out[..., 1], denoise(rgb[..., 1:2], grey_net)[..., 0], atol=1e-6)
+
+
+def test_to_unit_float():
+    x, dtype = to_unit_float(np.array([[0, 255]], np.uint8))
+    assert dtype == np.uint8 and x.tolist() == [[0.0, 1.0]]
+
+
+def test_file_keeps_16_bit(tmp_path, grey_net):
+    from zoo.data.image_io import read_image, write_image
+
+    px = (np.random.default_rng(2).random((40, 40, 1)) * 65535).astype(np.uint16)
+    write_image(tmp_path / "n.png", px, bit_depth=16)
+    denoise_file(tmp_path / "n.png", tmp_path / "c.png", grey_net)
+    out = read_image(tmp_path / "c.png")
+    assert out.bit_depth == 16 and out.mode == "grey"
