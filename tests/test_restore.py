@@ -128,3 +128,24 @@ def test_cli_upscale_errors_are_one_line(tmp_path):
     assert "not an image" in r.stderr or "classification model" in r.stderr
     r = run_zoo("upscale", "x.png", "y.png", "--scale", "four")
     assert r.returncode == 2 and "--scale" in r.stderr
+
+
+@pytest.mark.parametrize("shift_average", [False, True])
+def test_long_range_layers_declare_their_context(shift_average):
+    """CSCNet's unfolded dictionary layer reaches far; tiles must carry all of it."""
+    import keras
+
+    from zoo.layers.cscnet import ConvLista
+
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((None, None, 1))
+    layer = ConvLista(filters=6, kernel_size=5, stride=2, unfoldings=3, shift_average=shift_average,
+                      threshold_init=0.001)
+    net = keras.Model(inp, layer(inp))
+    runner = TiledRunner(net, tile=32)
+    assert runner.radius == layer.receptive_radius == 2 * 4 + 3 * 2 * 2 + 2
+    x = np.random.default_rng(0).random((101, 110, 1), dtype=np.float32)
+    whole = np.asarray(net(x[None]))[0]
+    np.testing.assert_allclose(runner(x), whole, atol=1e-5)
+    with pytest.raises(InvalidInputError, match="smaller than the network accepts"):
+        runner(np.zeros((9, 40, 1), np.float32))

@@ -2,9 +2,12 @@
 """Port a third-party PyTorch checkpoint into a zoo ``.weights.h5`` file.
 
     python tools/port_weights.py REFERENCE_FILE --arch ZOO_ARCH --out FILE.weights.h5
+    python tools/port_weights.py dncnn_25.pth --arch dncnn --option batch_norm=false --out F.weights.h5
 
 The checkpoint is read with the safe torch-free reader (zoo.port.legacy_torch), the model is
-built with ``zoo.load(ZOO_ARCH, weights=None)``, every variable is assigned by the port of
+built with ``zoo.load(ZOO_ARCH, weights=None, **OPTIONS)`` (``--option KEY=VALUE``, repeatable:
+builder options such as ``batch_norm=false``; values are read as JSON, so ``false``/``3``/``0.5``,
+anything else is a string), every variable is assigned by the port of
 zoo.port.mappings.PORTS[ZOO_ARCH] (which fails if a tensor is unused, a variable unassigned or a
 shape differs), and the weights are saved atomically; the file's sha256 is printed.
 
@@ -24,7 +27,10 @@ def main():
     p.add_argument("reference", help="PyTorch checkpoint (.pth / .pkl / .pt; legacy or zip format)")
     p.add_argument("--arch", required=True, help="zoo architecture with a registered port")
     p.add_argument("--out", required=True, help="output FILE.weights.h5")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="builder option of the architecture (repeatable), e.g. batch_norm=false")
     args = p.parse_args()
+    options = _parse_options(args.option)
 
     import zoo
     from zoo.hub import sha256_of
@@ -44,12 +50,30 @@ def main():
     except Exception as e:  # a corrupt pickle can fail in many ways; never a traceback
         raise ZooError(f"cannot read {ref} as a PyTorch checkpoint: {type(e).__name__}: {e}") from None
 
-    model = zoo.load(args.arch, weights=None)
+    model = zoo.load(args.arch, weights=None, **options)
     PORTS[args.arch](state_dict, model)
     out = save_atomic(model, args.out)
     check_compatible(model, out, args.arch)  # the file loads back strictly
     print(f"{out}  sha256 {sha256_of(out)}  ({len(state_dict)} tensors -> {len(model.weights)} variables, "
           f"{model.count_params()} parameters)")
+
+
+def _parse_options(items):
+    import json
+
+    from zoo.errors import ZooError
+
+    options = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ZooError(f"--option takes KEY=VALUE, got {item!r}")
+        value = {"True": "true", "False": "false", "None": "null"}.get(value.strip(), value)
+        try:
+            options[key.strip()] = json.loads(value)
+        except ValueError:
+            options[key.strip()] = value
+    return options
 
 
 if __name__ == "__main__":

@@ -59,6 +59,20 @@ def _sr_benchmark(dataset: str, scale: int) -> Benchmark:
     return Benchmark(f"{dataset}-x{scale}", "super_resolution", f"{dataset.capitalize()} x{scale}. {PROTOCOL}", run)
 
 
+def _dn_benchmark(sigma: int) -> Benchmark:
+    from zoo.eval_dn import PROTOCOL
+
+    def run(model) -> dict:
+        from zoo.eval_dn import evaluate_denoiser, model_predict
+
+        if model.input_shape[-1] != 1:
+            raise ZooError(f"Set12 is grey; the model takes {model.input_shape[-1]}-channel images")
+        values = evaluate_denoiser(model_predict(model), sigma, "denoise_set12")
+        return {k: values[k] for k in ("psnr", "ssim", "num_images")}
+
+    return Benchmark(f"set12-s{sigma}", "denoising", f"Set12, Gaussian noise sigma {sigma}. {PROTOCOL}", run)
+
+
 BENCHMARKS = {
     b.name: b
     for b in (
@@ -70,6 +84,7 @@ BENCHMARKS = {
             _mnist_test,
         ),
         *(_sr_benchmark(d, s) for d in ("set5", "set14") for s in (2, 3, 4)),
+        *(_dn_benchmark(s) for s in (15, 25, 50)),
     )
 }
 
@@ -78,6 +93,10 @@ DEFAULT_BENCHMARKS = {
     "lenet5": ("mnist-test",),
     **{f"xunit_sr_x{s}": (f"set5-x{s}", f"set14-x{s}") for s in (2, 3, 4)},
     "relu_sr_x4": ("set5-x4", "set14-x4"),
+    **{f"xunit_dn_s{s}": (f"set12-s{s}",) for s in (15, 25, 50)},
+    "xunit_dn_blind": ("set12-s15", "set12-s25", "set12-s50"),
+    **{f"cscnet_s{s}": (f"set12-s{s}",) for s in (15, 25, 50)},
+    "dncnn_s25": ("set12-s25",),
 }
 
 

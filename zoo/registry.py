@@ -27,6 +27,7 @@ from zoo.errors import UnknownModelError
 FAMILY_MODULES = (
     "zoo.models.lenet",
     "zoo.models.super_resolution",
+    "zoo.models.denoising",
 )
 
 TASKS = ("classification", "super_resolution", "denoising")

@@ -38,6 +38,10 @@ def receptive_radius(model) -> int:
         if hasattr(layer, "layers") and layer.layers and not isinstance(layer, XUnit):
             stack = list(layer.layers) + stack
             continue
+        declared = getattr(layer, "receptive_radius", None)
+        if isinstance(declared, int):  # layers with long-range context say how far it reaches
+            radius += declared / upscale
+            continue
         k = getattr(layer, "kernel_size", None)
         if isinstance(layer, XUnit):
             k = (layer.kernel_size, layer.kernel_size)
@@ -71,6 +75,8 @@ class TiledRunner:
             raise ZooError(f"tile must be at least 16 pixels, got {tile}")
         self.tile = int(tile)
         self.channels = model.input_shape[-1]
+        aligns = [getattr(layer, "tile_alignment", 1) for layer in model.layers]
+        self.align = max(a for a in aligns if isinstance(a, int))
         self._fn = tf.function(
             lambda x: model(x, training=False),
             input_signature=[tf.TensorSpec([1, None, None, self.channels], tf.float32)],
@@ -78,8 +84,10 @@ class TiledRunner:
 
     @property
     def min_size(self) -> int:
-        """Smallest input side: the receptive field, 2 * radius + 1."""
-        return 2 * self.radius + 1
+        """Smallest input side: what a layer declares (``min_input_size``), else the receptive field."""
+        declared = [getattr(layer, "min_input_size", None) for layer in self.model.layers]
+        declared = [d for d in declared if isinstance(d, int)]
+        return max(declared) if declared else 2 * self.radius + 1
 
     def check(self, x: np.ndarray) -> None:
         if x.ndim != 3 or x.shape[-1] != self.channels:
@@ -88,8 +96,8 @@ class TiledRunner:
             )
         if min(x.shape[:2]) < self.min_size:
             raise InvalidInputError(
-                f"image is {x.shape[1]}x{x.shape[0]}, smaller than the network's receptive field "
-                f"({self.min_size}x{self.min_size}); use a larger image"
+                f"image is {x.shape[1]}x{x.shape[0]}, smaller than the network accepts "
+                f"({self.min_size}x{self.min_size}, its receptive field); use a larger image"
             )
         if not np.isfinite(x).all():
             raise InvalidInputError("image contains NaN or Inf values")
@@ -99,7 +107,8 @@ class TiledRunner:
 
         self.check(x)
         return tile_apply(self._fn, x, scale=self.scale, out_channels=self.model.output_shape[-1],
-                          tile=self.tile, overlap=self.overlap, out_dtype=out_dtype, progress=progress)
+                          tile=self.tile, overlap=self.overlap, out_dtype=out_dtype, progress=progress,
+                          align=self.align)
 
 
 def _to_model_channels(px: np.ndarray, channels: int) -> np.ndarray:

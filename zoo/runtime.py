@@ -43,6 +43,7 @@ class LiteRTModel:
         self.channels = int(self._in["shape"][-1])
         self.scale = int(self.meta.get("scale", 1))
         self.radius = int(self.meta.get("receptive_radius", 16))
+        self.align = int(self.meta.get("tile_alignment", 1))
         self._shape = None
 
     @property
@@ -78,7 +79,7 @@ class LiteRTModel:
         if not self.dynamic:
             raise ZooError("this .tflite has a fixed input size; export it without input_size to tile images")
         return tile_apply(self, x, scale=self.scale, out_channels=int(self._out["shape"][-1]), tile=tile,
-                          overlap=self.radius + 2, out_dtype=out_dtype, progress=progress)
+                          overlap=self.radius + 2, out_dtype=out_dtype, progress=progress, align=self.align)
 
     def restore_file(self, input_path, output_path, tile: int = 256, progress=None) -> dict:
         """Image file -> restored image file (grey and RGBA handled like :mod:`zoo.restore`)."""

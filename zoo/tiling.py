@@ -12,16 +12,20 @@ import numpy as np
 
 
 def tile_apply(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray, *, scale: int, out_channels: int,
-               tile: int, overlap: int, out_dtype=np.float32, progress: bool | None = None) -> np.ndarray:
+               tile: int, overlap: int, out_dtype=np.float32, progress: bool | None = None,
+               align: int = 1) -> np.ndarray:
     """Apply ``predict`` (1xhxwxC -> 1x(s*h)x(s*w)xC') to ``x`` (HxWxC) tile by tile.
 
     Each tile is cut with ``overlap`` pixels of context on every side (clamped at the
     image border) and only its centre is kept, so with ``overlap`` >= the receptive radius
     the result equals a whole-image run.  Integer ``out_dtype`` (uint8/uint16) stores
     clipped, rounded values, which keeps the output buffer small for large images.
+    ``align``: crops start on multiples of it (nets with strided codes, e.g. CSCNet).
     """
     h, w, _ = x.shape
-    s, t, o = scale, tile, overlap
+    s = scale
+    t = max(align, tile // align * align)
+    o = -(-overlap // align) * align
     out = np.empty((h * s, w * s, out_channels), dtype=out_dtype)
     peak = {np.uint8: 255.0, np.uint16: 65535.0}.get(np.dtype(out_dtype).type)
     origins = [(y, xx) for y in range(0, h, t) for xx in range(0, w, t)]

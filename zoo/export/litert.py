@@ -271,6 +271,8 @@ def sidecar(model, spec, name, quantize, signature, verification, content) -> di
         info["output"]["range"] = [0.0, 1.0]
         info["output"]["note"] = "clip to [0, 1]; the model may overshoot slightly"
         info["receptive_radius"] = receptive_radius(model)
+        aligns = [getattr(layer, "tile_alignment", 1) for layer in model.layers]
+        info["tile_alignment"] = max(a for a in aligns if isinstance(a, int))
         info["colour_space"] = {"rgb": "sRGB", "grey": "greyscale", "y": "BT.601 luma (Y of YCbCr)"}[
             spec.input_spec.channels]
         if spec.input_spec.channels == "y":

@@ -272,3 +272,70 @@ def port_srcnn(state_dict, model) -> None:
     with Porter(state_dict, model, f"{model.name} (PyTorch conv1/conv2/conv3 layout)") as p:
         for i in (1, 2, 3):
             p.conv(f"conv{i}", f"conv{i}")
+
+
+# ------------------------------------------------------------------------------- denoisers
+
+
+@register_port("xdncnn", "xunit_dn_s15", "xunit_dn_s25", "xunit_dn_s50", "xunit_dn_blind")
+def port_xdncnn(state_dict, model) -> None:
+    """kligvasser/xUnit 2018 ``xDnCNN`` (``denoising/models.py``, checkpoints
+    ``xdncnn_res_f64k3k9_s{25,50}.pkl``).
+
+    ``md1.0`` is a ``modulecell`` (``features.0`` conv 1 -> 64, ``module.{0, 2, 3}`` the xUnit
+    gate); ``md2`` .. ``md8`` are ``Sequential(BatchNorm2d, modulecell)``: ``mdN.0`` the batch
+    norm, ``mdN.1.features.0`` the conv, ``mdN.1.module`` the gate; ``joints`` the conv 64 -> 1
+    that predicts the noise (the authors' ``run_net.py`` computes ``clean = noisy - output``).
+    """
+    cells = sum(1 for layer in model.layers if layer.name.startswith("xunit"))
+    with Porter(state_dict, model, f"{model.name} (kligvasser/xUnit 2018 xDnCNN layout)") as p:
+        p.conv("conv1", "md1.0.features.0")
+        p.xunit("xunit1", "md1.0.module")
+        for i in range(2, cells + 1):
+            p.bn(f"bn{i}", f"md{i}.0")
+            p.conv(f"conv{i}", f"md{i}.1.features.0")
+            p.xunit(f"xunit{i}", f"md{i}.1.module")
+        p.conv(f"conv{cells + 1}", "joints")
+
+
+@register_port("dncnn", "dncnn_b", "dncnn_s25")
+def port_dncnn_kair(state_dict, model) -> None:
+    """cszn/KAIR DnCNN (``models/network_dncnn.py``, ``model_zoo/dncnn_*.pth``), BN merged.
+
+    KAIR's ``DnCNN(nb=17, act_mode='R')`` is a ``Sequential`` of conv, ReLU, ..., conv: the
+    convolutions are ``model.0``, ``model.2``, ..., ``model.{2 (depth - 1)}``, every one with a
+    bias (the authors' batch norms folded into them). The zoo model must be built with
+    ``batch_norm=False`` (``dncnn_s25`` is; for ``dncnn``/``dncnn_b`` pass ``--option
+    batch_norm=false`` to tools/port_weights.py).
+    """
+    if any(layer.name.startswith("bn") for layer in model.layers):
+        raise WeightsMismatchError(
+            f"KAIR's DnCNN checkpoints have batch norm merged into the convolutions; build "
+            f"{model.name} with batch_norm=False (tools/port_weights.py --option batch_norm=false)"
+        )
+    depth = sum(1 for layer in model.layers if layer.name.startswith("conv"))
+    with Porter(state_dict, model, f"{model.name} (cszn/KAIR BN-merged DnCNN layout, depth {depth})") as p:
+        for i in range(1, depth + 1):
+            p.conv(f"conv{i}", f"model.{2 * (i - 1)}")
+
+
+@register_port("cscnet", "cscnet_s15", "cscnet_s25", "cscnet_s50")
+def port_cscnet(state_dict, model) -> None:
+    """drorsimon/CSCNet ``ConvLista_T`` (``model/modules.py``, ``trained_models/sigma_*.model``).
+
+    ``apply_B`` is a ``Conv2d(1, F, k, stride)`` (weight ``(F, 1, k, k)`` -> Keras Conv2D kernel
+    ``(k, k, 1, F)``); ``apply_A`` and ``apply_C`` are ``ConvTranspose2d(F, 1, k, stride)``
+    whose weight ``(in=F, out=1, k, k)`` maps to the Keras Conv2DTranspose kernel ``(k, k, out=1,
+    in=F)`` by the same transpose (both frameworks' transposed convolution is the adjoint of
+    their cross-correlation, so no flip); ``soft_threshold.threshold (1, F, 1, 1)`` -> ``(F,)``.
+    """
+    lista = model.get_layer("lista")
+    with Porter(state_dict, model, f"{model.name} (drorsimon/CSCNet ConvLista_T layout)") as p:
+        p.conv(lista.apply_a, "apply_A")
+        p.conv(lista.apply_b, "apply_B")
+        p.conv(lista.apply_c, "apply_C")
+        t = p.take("soft_threshold.threshold")
+        if t is not None and t.size != lista.filters:
+            p.problems.append(f"soft_threshold.threshold {t.shape} does not hold {lista.filters} thresholds")
+            t = None
+        p.assign(lista.threshold, None if t is None else t.reshape(-1), "soft_threshold.threshold")
