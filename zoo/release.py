@@ -91,6 +91,62 @@ def add_trained_weights(run_dir: str | Path, name: str, weights_dir: Path = CHEC
     return entry
 
 
+def add_ported_weights(weights_file: str | Path, name: str, reference_file: str | Path,
+                       weights_dir: Path = CHECKOUT_WEIGHTS_DIR, manifest_path=None) -> dict:
+    """Install weights made by ``tools/port_weights.py`` from a redistributable reference file.
+
+    Only tags that declare ``ported_from`` and a licence other than "none" qualify: the
+    registry is where the decision to publish a port is written down and reviewed.
+    """
+    import zoo
+    from zoo.provenance import git_commit
+    from zoo.weights_io import check_compatible
+
+    spec, tag = registry.resolve_name(name)
+    if tag is None or f"{spec.arch}.{tag.tag}" != name or not tag.ported_from:
+        raise ZooError(f"{name} is not a registered tag of ported weights")
+    if tag.license.lower() in ("", "none", "unknown"):
+        raise ZooError(f"{name} has no licence that allows publishing it")
+    commit = git_commit()
+    if commit.endswith("-dirty") or commit == "unknown":
+        raise ZooError(f"port {name} from committed code (the manifest records the commit); got {commit}")
+    model = zoo.load(spec.arch, weights=None, **tag.builder_kwargs)
+    check_compatible(model, weights_file, name)
+    weights_dir.mkdir(parents=True, exist_ok=True)
+    dst = weights_dir / weights_filename(name)
+    tmp = dst.with_name(".tmp-" + dst.name)
+    shutil.copyfile(weights_file, tmp)
+    tmp.replace(dst)
+    entry = {
+        "model": name,
+        "arch": spec.arch,
+        "tag": tag.tag,
+        "hub": {"repo_id": f"{HUB_ORG}/{name}", "revision": None},
+        "file": dst.name,
+        "sha256": sha256_of(dst),
+        "size": dst.stat().st_size,
+        "num_params": int(model.count_params()),
+        "input_spec": spec.input_spec.to_json(),
+        "builder_kwargs": dict(tag.builder_kwargs),
+        "metrics": [],
+        "license": tag.license,
+        "source": {
+            "kind": "ported",
+            "from": tag.ported_from,
+            "license": tag.license,
+            "reference_sha256": sha256_of(reference_file),
+            "tool": "tools/port_weights.py",
+            "commit": commit,
+        },
+        "paper": spec.paper,
+        "date": today(),
+    }
+    weights = load_manifest(manifest_path)
+    weights[name] = entry
+    write_manifest(weights, manifest_path)
+    return entry
+
+
 def model_card(entry: dict) -> str:
     """README.md for the Hub repo: YAML metadata + description, metrics, how to load."""
     spec = registry.get_spec(entry["arch"])
