@@ -7,8 +7,16 @@ import subprocess
 from zoo.manifest import REPO_DIR
 
 
+#: Files the project's tools write as data; their being modified does not make the code dirty.
+DATA_PATHS = ("weights_manifest.json", "weights/", "tests/golden/", "docs/")
+
+
 def git_commit() -> str:
-    """``<sha>`` of the checkout, ``<sha>-dirty`` with uncommitted changes, or ``unknown``."""
+    """``<sha>`` of the checkout, ``<sha>-dirty`` with uncommitted code changes, or ``unknown``.
+
+    Changes to the data the tools write (manifest, weights, golden outputs, docs tables) do
+    not count: they are the results, not the code that produced them.
+    """
     try:
         sha = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=REPO_DIR, capture_output=True, text=True, check=True
@@ -19,4 +27,6 @@ def git_commit() -> str:
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return f"{sha}-dirty" if dirty else sha
+    changed = [line[3:] for line in dirty.splitlines()]
+    code_changed = [p for p in changed if not p.startswith(DATA_PATHS)]
+    return f"{sha}-dirty" if code_changed else sha
