@@ -50,7 +50,7 @@ def test_entry_agrees_with_registry(name):
 def test_weights_folder_has_no_stray_files():
     listed = {e["file"] for e in ENTRIES.values()}
     present = {p.name for p in CHECKOUT_WEIGHTS_DIR.glob("*") if not p.name.startswith(".")}
-    assert present <= listed | {"README.md"}
+    assert present <= listed | {f"LICENSE-{name}.txt" for name in ENTRIES}
 
 
 @pytest.mark.parametrize("field", sorted(REQUIRED_FIELDS))
@@ -68,3 +68,19 @@ def test_schema_detects_bad_values(lenet_weights):
     entry["source"] = {"kind": "found-on-a-disk"}
     problems = " ".join(validate_entry("lenet5.mnist", entry))
     assert "sha256" in problems and "no metrics" in problems and "source.kind" in problems
+
+
+def test_provenance_ignores_tool_written_data(monkeypatch):
+    import subprocess
+
+    from zoo import provenance
+
+    class Done:
+        def __init__(self, out):
+            self.stdout = out
+
+    outputs = iter(["abc\n", " M weights_manifest.json\n M tests/golden/x.json\n"])
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: Done(next(outputs)))
+    assert provenance.git_commit() == "abc"
+    outputs = iter(["abc\n", " M zoo/api.py\n M weights_manifest.json\n"])
+    assert provenance.git_commit() == "abc-dirty"

@@ -24,9 +24,9 @@ def git_commit() -> str:
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
             cwd=REPO_DIR, capture_output=True, text=True, check=True,
-        ).stdout.strip()
+        ).stdout  # not stripped: each line starts with a two-letter status that may be a space
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    changed = [line[3:] for line in dirty.splitlines()]
+    changed = [line[3:] for line in dirty.splitlines() if line.strip()]
     code_changed = [p for p in changed if not p.startswith(DATA_PATHS)]
     return f"{sha}-dirty" if code_changed else sha
