@@ -1,0 +1,6 @@
+"""xunit_dn_s15 (xDnCNN) on Train400: see zoo/recipes/_dn.py for data, loss and schedule."""
+
+from zoo.recipes._dn import make_dn_recipe
+
+RECIPE = make_dn_recipe(name="xunit_dn_s15", model="xunit_dn_s15", sigma=15, epochs=40, steps_per_epoch=500,
+                        batch_size=32)
