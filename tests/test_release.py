@@ -78,3 +78,58 @@ def test_model_card_lists_metrics(published):
     entry = dict(w["entry"], metrics=[{"dataset": "mnist-test", "protocol": "p", "values": {"top1_accuracy": 0.5},
                                        "tool": "t", "commit": "c", "date": "d"}])
     assert "| mnist-test | top1_accuracy | 0.5 |" in model_card(entry)
+
+
+def _fake_run(tmp_path, lenet_weights, commit="a" * 40):
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(lenet_weights["path"], run / "final.weights.h5")
+    (run / "summary.json").write_text(json.dumps({
+        "recipe": {"model": "lenet5", "version": 1}, "recipe_file": "zoo/recipes/lenet5_mnist.py",
+        "commit": commit, "epochs_logged": 3}))
+    return run
+
+
+def test_add_trained_weights_installs_file_and_entry(tmp_path, lenet_weights):
+    from zoo.manifest import validate_entry
+    from zoo.release import add_trained_weights
+
+    manifest = tmp_path / "m.json"
+    entry = add_trained_weights(_fake_run(tmp_path, lenet_weights), "lenet5.mnist", tmp_path / "w", manifest)
+    assert (tmp_path / "w" / "lenet5.mnist.weights.h5").read_bytes() == lenet_weights["bytes"]
+    assert entry["sha256"] == lenet_weights["entry"]["sha256"] and entry["source"]["commit"] == "a" * 40
+    assert load_manifest(manifest)["lenet5.mnist"] == entry
+    assert validate_entry("lenet5.mnist", dict(entry, metrics=[{"dataset": "d", "protocol": "p", "values": {},
+                                                                 "tool": "t", "commit": "c", "date": "d"}])) == []
+
+
+def test_add_trained_weights_refuses_dirty_runs_and_other_archs(tmp_path, lenet_weights):
+    from zoo.release import add_trained_weights
+
+    run = _fake_run(tmp_path, lenet_weights, commit="b" * 40 + "-dirty")
+    with pytest.raises(ZooError, match="uncommitted code"):
+        add_trained_weights(run, "lenet5.mnist", tmp_path / "w", tmp_path / "m.json")
+    with pytest.raises(ZooError, match="not xunit_sr_x4"):
+        add_trained_weights(run, "xunit_sr_x4.sr291", tmp_path / "w", tmp_path / "m.json")
+    assert not (tmp_path / "w").exists()
+
+
+def test_add_ported_weights_only_for_licensed_ports(tmp_path, monkeypatch):
+    import keras
+
+    from zoo import provenance
+    from zoo.registry import get_spec
+    from zoo.release import add_ported_weights
+
+    monkeypatch.setattr(provenance, "git_commit", lambda: "c" * 40)
+    with pytest.raises(ZooError, match="not a registered tag of ported weights"):
+        add_ported_weights(tmp_path / "x.weights.h5", "lenet5.mnist", tmp_path / "ref", tmp_path / "w")
+    model = get_spec("dncnn_s25").builder(batch_norm=False)
+    keras.utils.set_random_seed(0)
+    model.save_weights(str(tmp_path / "p.weights.h5"))
+    (tmp_path / "ref.pth").write_bytes(b"reference bytes")
+    entry = add_ported_weights(tmp_path / "p.weights.h5", "dncnn_s25.kair", tmp_path / "ref.pth", tmp_path / "w",
+                               tmp_path / "m.json")
+    assert entry["source"]["kind"] == "ported" and entry["license"] == "MIT"
+    assert entry["source"]["reference_sha256"] == __import__("hashlib").sha256(b"reference bytes").hexdigest()
+    assert (tmp_path / "w" / "dncnn_s25.kair.weights.h5").exists()

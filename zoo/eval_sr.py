@@ -104,6 +104,16 @@ def bicubic_predict(scale: int) -> Callable[[np.ndarray], np.ndarray]:
     return predict
 
 
+def summarize(per_image: dict, name: str, keys=("psnr_y", "ssim_y")) -> dict:
+    """Means over the images (4 decimals), the count, and the per-image values."""
+    if not per_image:
+        raise ValueError(f"{name} has no images")
+    out = {k: round(float(np.mean([v[k] for v in per_image.values()])), 4) for k in keys}
+    out["num_images"] = len(per_image)
+    out["per_image"] = {img: {k: round(v[k], 4) for k in keys} for img, v in per_image.items()}
+    return out
+
+
 def quantize(sr_float: np.ndarray) -> np.ndarray:
     """Clip to [0, 1] and round to uint8 like saving an image (``round(x * 255)``)."""
     x = np.nan_to_num(np.asarray(sr_float, dtype=np.float64), nan=0.0)
@@ -140,16 +150,7 @@ def evaluate_sr(
             "psnr_y": float(sr_psnr_y(sr_f, hr_f, s)),
             "ssim_y": float(sr_ssim_y(sr_f, hr_f, s)),
         }
-    if not per_image:
-        raise ValueError(f"{name} has no images")
-    return {
-        "psnr_y": round(float(np.mean([v["psnr_y"] for v in per_image.values()])), 4),
-        "ssim_y": round(float(np.mean([v["ssim_y"] for v in per_image.values()])), 4),
-        "num_images": len(per_image),
-        "per_image": {
-            k: {m: round(v[m], 4) for m in ("psnr_y", "ssim_y")} for k, v in per_image.items()
-        },
-    }
+    return summarize(per_image, name)
 
 
 # ------------------------------------------------------------------------------------------
@@ -274,13 +275,4 @@ def evaluate_sr_y(
             "psnr_y": float(psnr(a, b, data_range=255.0)),
             "ssim_y": float(ssim(a, b, data_range=255.0)),
         }
-    if not per_image:
-        raise ValueError(f"{name} has no images")
-    return {
-        "psnr_y": round(float(np.mean([v["psnr_y"] for v in per_image.values()])), 4),
-        "ssim_y": round(float(np.mean([v["ssim_y"] for v in per_image.values()])), 4),
-        "num_images": len(per_image),
-        "per_image": {
-            k: {m: round(v[m], 4) for m in ("psnr_y", "ssim_y")} for k, v in per_image.items()
-        },
-    }
+    return summarize(per_image, name)

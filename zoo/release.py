@@ -35,9 +35,6 @@ def add_trained_weights(run_dir: str | Path, name: str, weights_dir: Path = CHEC
 
     Metrics are reset: run ``tools/evaluate.py NAME --write-manifest`` next.
     """
-    import zoo
-    from zoo.weights_io import check_compatible
-
     run_dir = Path(run_dir)
     summary_path = run_dir / "summary.json"
     if not summary_path.exists():
@@ -53,42 +50,15 @@ def add_trained_weights(run_dir: str | Path, name: str, weights_dir: Path = CHEC
             f"run {run_dir} was made from uncommitted code ({summary['commit']}); weights must "
             f"be reproducible from a commit: commit, then train again"
         )
-    src = run_dir / "final.weights.h5"
-    model = zoo.load(spec.arch, weights=None, **tag.builder_kwargs)
-    check_compatible(model, src, name)
-    weights_dir.mkdir(parents=True, exist_ok=True)
-    dst = weights_dir / weights_filename(name)
-    tmp = dst.with_name(".tmp-" + dst.name)
-    shutil.copyfile(src, tmp)
-    tmp.replace(dst)
-    entry = {
-        "model": name,
-        "arch": spec.arch,
-        "tag": tag.tag,
-        "hub": {"repo_id": f"{HUB_ORG}/{name}", "revision": None},
-        "file": dst.name,
-        "sha256": sha256_of(dst),
-        "size": dst.stat().st_size,
-        "num_params": int(model.count_params()),
-        "input_spec": spec.input_spec.to_json(),
-        "builder_kwargs": dict(tag.builder_kwargs),
-        "metrics": [],
-        "license": tag.license,
-        "source": {
-            "kind": "zoo-trained",
-            "recipe": summary["recipe_file"],
-            "recipe_version": summary["recipe"]["version"],
-            "commit": summary["commit"],
-            "dataset": tag.dataset,
-            "epochs": summary["epochs_logged"],
-        },
-        "paper": spec.paper,
-        "date": today(),
+    source = {
+        "kind": "zoo-trained",
+        "recipe": summary["recipe_file"],
+        "recipe_version": summary["recipe"]["version"],
+        "commit": summary["commit"],
+        "dataset": tag.dataset,
+        "epochs": summary["epochs_logged"],
     }
-    weights = load_manifest(manifest_path)
-    weights[name] = entry
-    write_manifest(weights, manifest_path)
-    return entry
+    return _install(run_dir / "final.weights.h5", spec, tag, source, weights_dir, manifest_path)
 
 
 def add_ported_weights(weights_file: str | Path, name: str, reference_file: str | Path,
@@ -98,9 +68,7 @@ def add_ported_weights(weights_file: str | Path, name: str, reference_file: str 
     Only tags that declare ``ported_from`` and a licence other than "none" qualify: the
     registry is where the decision to publish a port is written down and reviewed.
     """
-    import zoo
     from zoo.provenance import git_commit
-    from zoo.weights_io import check_compatible
 
     spec, tag = registry.resolve_name(name)
     if tag is None or f"{spec.arch}.{tag.tag}" != name or not tag.ported_from:
@@ -110,6 +78,24 @@ def add_ported_weights(weights_file: str | Path, name: str, reference_file: str 
     commit = git_commit()
     if commit.endswith("-dirty") or commit == "unknown":
         raise ZooError(f"port {name} from committed code (the manifest records the commit); got {commit}")
+    source = {
+        "kind": "ported",
+        "from": tag.ported_from,
+        "license": tag.license,
+        "reference_sha256": sha256_of(reference_file),
+        "tool": "tools/port_weights.py",
+        "commit": commit,
+    }
+    return _install(weights_file, spec, tag, source, weights_dir, manifest_path)
+
+
+def _install(weights_file, spec, tag, source: dict, weights_dir: Path, manifest_path) -> dict:
+    """Check a weights file against its architecture, copy it into ``weights_dir`` atomically
+    and (re)write its manifest entry with metrics reset."""
+    import zoo
+    from zoo.weights_io import check_compatible
+
+    name = f"{spec.arch}.{tag.tag}"
     model = zoo.load(spec.arch, weights=None, **tag.builder_kwargs)
     check_compatible(model, weights_file, name)
     weights_dir.mkdir(parents=True, exist_ok=True)
@@ -130,14 +116,7 @@ def add_ported_weights(weights_file: str | Path, name: str, reference_file: str 
         "builder_kwargs": dict(tag.builder_kwargs),
         "metrics": [],
         "license": tag.license,
-        "source": {
-            "kind": "ported",
-            "from": tag.ported_from,
-            "license": tag.license,
-            "reference_sha256": sha256_of(reference_file),
-            "tool": "tools/port_weights.py",
-            "commit": commit,
-        },
+        "source": source,
         "paper": spec.paper,
         "date": today(),
     }

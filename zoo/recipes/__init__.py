@@ -55,6 +55,14 @@ class Recipe:
         }
 
 
+def cosine_adam(lr: float, total_steps: int, alpha: float = 0.01, clipnorm: float | None = 1.0):
+    """Adam with cosine decay from ``lr`` to ``alpha * lr`` over ``total_steps`` (the recipes' default)."""
+    import keras
+
+    schedule = keras.optimizers.schedules.CosineDecay(lr, decay_steps=total_steps, alpha=alpha)
+    return keras.optimizers.Adam(schedule, clipnorm=clipnorm)
+
+
 def list_recipes() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 

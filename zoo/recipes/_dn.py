@@ -11,17 +11,13 @@ from __future__ import annotations
 
 import keras
 
-from zoo.recipes import Recipe
+from zoo.recipes import Recipe, cosine_adam
 from zoo.train.keras_metrics import psnr_metric
 
 
 def make_dn_recipe(*, name, model, sigma, epochs, steps_per_epoch, batch_size, patch_size=40, lr=1e-3,
                    seed=2017, version=1, builder_kwargs=None, description=__doc__):
     from zoo.data.denoise import denoise_train_dataset, val_dataset
-
-    def optimizer(total):
-        schedule = keras.optimizers.schedules.CosineDecay(lr, decay_steps=total, alpha=0.01)
-        return keras.optimizers.Adam(schedule, clipnorm=1.0)
 
     return Recipe(
         name=name,
@@ -33,7 +29,7 @@ def make_dn_recipe(*, name, model, sigma, epochs, steps_per_epoch, batch_size, p
         train_data=lambda b, s: denoise_train_dataset(patch_size=patch_size, batch_size=b, seed=s, sigma=sigma),
         val_data=lambda: val_dataset(sigma),
         loss=lambda: keras.losses.MeanSquaredError(),
-        optimizer=optimizer,
+        optimizer=lambda total: cosine_adam(lr, total),
         metrics=lambda: [psnr_metric()],
         monitor="val_psnr",
         epochs=epochs,

@@ -12,15 +12,10 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from zoo.recipes import Recipe
+from zoo.recipes import Recipe, cosine_adam
 from zoo.train.keras_metrics import psnr_metric
 
 TRAIN_SETS = ("sr_t91", "sr_bsd200")
-
-
-def _optimizer(lr, total_steps):
-    schedule = keras.optimizers.schedules.CosineDecay(lr, decay_steps=total_steps, alpha=0.01)
-    return keras.optimizers.Adam(schedule, clipnorm=1.0)
 
 
 def val_dataset(scale: int, lr_size: int = 48):
@@ -57,7 +52,7 @@ def make_sr_recipe(*, name, model, scale, weight_name=None, builder_kwargs=None,
                                                  names=TRAIN_SETS),
         val_data=lambda: val_dataset(scale),
         loss=lambda: keras.losses.MeanAbsoluteError(),
-        optimizer=lambda total: _optimizer(lr, total),
+        optimizer=lambda total: cosine_adam(lr, total),
         metrics=lambda: [psnr_metric()],
         monitor="val_psnr",
         epochs=epochs,
