@@ -1,0 +1,79 @@
+#!/usr/bin/env python
+"""Port every reference checkpoint the zoo has a mapping for and measure it: the proof that the
+Keras architectures are the papers'.  Writes docs/ports.md (numbers written by this tool only).
+
+    nice python tools/port_report.py            # needs ../shared/data/reference_weights
+
+Ports of files without a licence are made in a temporary folder and deleted afterwards;
+nothing here is published.
+"""
+
+import _common  # noqa: F401
+
+REF = "reference_weights"
+#: (reference path under shared/data/reference_weights, arch, builder options, task, sigma or scale, paper figure)
+PORTS = [
+    ("kligvasser__xUnit/super_resolution/checkpoints/xsrcnnf_s3_k9k3k5.pkl", "xsrcnnf", {}, "sr-y", 3, "Set5 32.90"),
+    ("kligvasser__xUnit/super_resolution/checkpoints/xsrcnnf_s4_k9k3k5.pkl", "xsrcnnf", {}, "sr-y", 4, "Set5 30.72 / Set14 27.76"),
+    ("kligvasser__xUnit/super_resolution/checkpoints/xsrcnnc_s3_c42c32.pkl", "xsrcnnc", {}, "sr-y", 3, "-"),
+    ("kligvasser__xUnit/super_resolution/checkpoints/xsrcnnc_s4_c42c32.pkl", "xsrcnnc", {}, "sr-y", 4, "-"),
+    ("kligvasser__xUnit/denoising/checkpoints/xdncnn_res_f64k3k9_s25.pkl", "xdncnn", {}, "dn", 25, "Set12 30.42 (zoo reference figure)"),
+    ("kligvasser__xUnit/denoising/checkpoints/xdncnn_res_f64k3k9_s50.pkl", "xdncnn", {}, "dn", 50, "Set12 27.18 (zoo reference figure)"),
+    ("cszn__KAIR/model_zoo/dncnn_25.pth", "dncnn", {"batch_norm": False}, "dn", 25, "Set12 30.44 (DnCNN paper)"),
+    ("drorsimon__CSCNet/trained_models/sigma_15.model", "cscnet", {}, "dn", 15, "-"),
+    ("drorsimon__CSCNet/trained_models/sigma_25.model", "cscnet", {}, "dn", 25, "-"),
+    ("drorsimon__CSCNet/trained_models/sigma_50.model", "cscnet", {}, "dn", 50, "-"),
+]
+
+
+def main():
+    import argparse
+    from pathlib import Path
+
+    import zoo
+    from zoo.data.paths import shared_data_dir
+    from zoo.errors import ZooError
+    from zoo.port.legacy_torch import load_legacy_torch
+    from zoo.port.mappings import PORTS as MAPPINGS
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", default="docs/ports.md")
+    args = p.parse_args()
+    root = shared_data_dir() / REF
+    if not root.is_dir():
+        raise ZooError(f"{root} not found: the reference weights live in ../shared/data")
+    rows = []  # ports stay in memory: nothing is written but the table
+    for rel, arch, options, task, level, paper in PORTS:
+        path = root / rel
+        if not path.is_file():
+            matches = sorted(root.glob(str(Path(rel).parent / "*")))
+            raise ZooError(f"{path} not found; files there: {[m.name for m in matches]}")
+        model = zoo.load(arch, weights=None, **options)
+        MAPPINGS[arch](load_legacy_torch(path), model)
+        if task == "sr-y":
+            from zoo.eval_sr import evaluate_sr_y, y_net_fn
+
+            fn = y_net_fn(model)
+            s5 = evaluate_sr_y(fn, "sr_set5", level)["psnr_y"]
+            s14 = evaluate_sr_y(fn, "sr_set14", level)["psnr_y"]
+            measured = f"x{level}: Set5 {s5:.2f} / Set14 {s14:.2f}"
+        else:
+            from zoo.eval_dn import evaluate_denoiser, model_predict
+
+            v = evaluate_denoiser(model_predict(model), level)
+            measured = f"sigma {level}: Set12 {v['psnr']:.2f}"
+        rows.append((rel, arch, model.count_params(), measured, paper))
+        print(rows[-1], flush=True)
+    lines = ["# Ports of the authors' weights", "",
+             "Written by `tools/port_report.py`: each checkpoint read with the safe legacy-torch reader, "
+             "mapped by `zoo.port.mappings`, measured with the zoo's protocols (SRCNN-family: the authors' "
+             "Y protocol, `zoo.eval_sr.PROTOCOL_Y`; denoisers: `zoo.eval_dn.PROTOCOL`, noise seed 0).", "",
+             "| reference file | zoo arch | params | measured | paper / reference |", "|---|---|---:|---|---|"]
+    lines += [f"| `{r}` | {a} | {n:,} | {m} | {f} |" for r, a, n, m, f in rows]
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    _common.run(main)
