@@ -12,7 +12,7 @@ Names
 Two layers of names, so that the published denoisers are found by what they do:
 
 * **architectures** -- ``dncnn`` (DnCNN-S, 17 layers), ``dncnn_b`` (DnCNN-B, 20 layers, blind),
-  ``xdncnn`` (xDnCNN of the xUnit paper) and ``cscnet`` (CSCNet).  They carry no weights: use
+  ``xdncnn`` (xDnCNN of the xUnit paper), ``cscnet`` (CSCNet) and ``deep_ksvd`` (Deep K-SVD).  They carry no weights: use
   them with ``weights=None`` (training, research) or ``weights=PATH`` (e.g. a port of the
   authors' checkpoint made with ``tools/port_weights.py``), and with every builder option.
 * **ready-to-use denoisers** -- one registered entry point per noise level, named
@@ -219,3 +219,27 @@ def cscnet_s25(*, unfoldings=12, shift_average=True):
 def cscnet_s50(*, unfoldings=12, shift_average=True):
     """CSCNet grey denoiser for noise sigma 50 (63,700 parameters)."""
     return build_cscnet(unfoldings=unfoldings, shift_average=shift_average, name="cscnet_s50")
+
+
+# -------------------------------------------------------------------------------- Deep K-SVD
+
+DEEP_KSVD_PAPER = "Scetbon, Elad, Milanfar, Deep K-SVD Denoising, IEEE TIP 2021"
+
+
+def build_deep_ksvd(*, unfoldings=7, patch_size=8, atoms_per_dim=16, name="deep_ksvd"):
+    """Deep K-SVD: :class:`zoo.layers.deep_ksvd.DeepKSVD` on the noisy image (the authors'
+    ``DenoisingNet_MLP``); outputs the weighted average of the denoised overlapping patches."""
+    from zoo.layers.deep_ksvd import DeepKSVD
+
+    inputs = _noisy_input()
+    outputs = DeepKSVD(patch_size=patch_size, atoms_per_dim=atoms_per_dim, unfoldings=unfoldings,
+                       name="ksvd")(inputs)
+    return keras.Model(inputs, outputs, name=name)
+
+
+@register(family="denoising", task="denoising", paper=DEEP_KSVD_PAPER, input_spec=GREY)
+def deep_ksvd(*, unfoldings=7, patch_size=8, atoms_per_dim=16):
+    """Deep K-SVD: 8x8 patches, 256-atom DCT-initialised dictionary, 7 LISTA unfoldings with an
+    MLP-predicted threshold, learnt patch-averaging weights (35,138 parameters)."""
+    return build_deep_ksvd(unfoldings=unfoldings, patch_size=patch_size, atoms_per_dim=atoms_per_dim,
+                           name="deep_ksvd")
