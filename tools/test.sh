@@ -3,5 +3,5 @@
 # Extra arguments go to pytest, e.g. `bash tools/test.sh -k hub` or `bash tools/test.sh -m slow`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python=$(bash tools/setup_env.sh test)
+python=$(bash tools/setup_env.sh test,optimize)
 exec "$python" -m pytest -q -p no:cacheprovider "$@"
