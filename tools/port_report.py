@@ -30,6 +30,8 @@ def main():
     import argparse
     from pathlib import Path
 
+    import numpy as np
+
     import zoo
     from zoo.data.paths import shared_data_dir
     from zoo.errors import ZooError
@@ -62,13 +64,14 @@ def main():
 
             v = evaluate_denoiser(model_predict(model), level)
             measured = f"sigma {level}: Set12 {v['psnr']:.2f}"
-        rows.append((rel, arch, model.count_params(), measured, paper))
+        trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+        rows.append((rel, arch, trainable, measured, paper))
         print(rows[-1], flush=True)
     lines = ["# Ports of the authors' weights", "",
              "Written by `tools/port_report.py`: each checkpoint read with the safe legacy-torch reader, "
              "mapped by `zoo.port.mappings`, measured with the zoo's protocols (SRCNN-family: the authors' "
              "Y protocol, `zoo.eval_sr.PROTOCOL_Y`; denoisers: `zoo.eval_dn.PROTOCOL`, noise seed 0).", "",
-             "| reference file | zoo arch | params | measured | paper / reference |", "|---|---|---:|---|---|"]
+             "| reference file | zoo arch | trainable params | measured | paper / reference |", "|---|---|---:|---|---|"]
     lines += [f"| `{r}` | {a} | {n:,} | {m} | {f} |" for r, a, n, m, f in rows]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(lines) + "\n")
