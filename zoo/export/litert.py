@@ -353,9 +353,10 @@ def tflite(model_or_name, path, quantize: str | None = None, representative_data
                 "verification_data=FOLDER or ARRAY, or verify=False"
             )
         samples = _as_samples(samples, model, task, VERIFY_SIZE) if not isinstance(samples, np.ndarray) else samples
-        if fixed:
-            samples = samples[:, :h, :w]
-        elif h is not None:
+        if h is not None:
+            if samples.shape[1] < h or samples.shape[2] < w:
+                raise ZooError(f"verification inputs are {samples.shape[1]}x{samples.shape[2]}, smaller than "
+                               f"the fixed input size {h}x{w}; give larger images or another input_size")
             samples = samples[:, :h, :w]
         verification = _verify(model, content, samples[:32], task, quantize)
         if not verification["passed"] and not force:
