@@ -184,6 +184,18 @@ def cmd_export(args) -> int:
     return 0
 
 
+def _image_command(sub, name, help_text, func, model_default=None, model_help="restoration model"):
+    """A subcommand INPUT OUTPUT [--model] [--tile] [--progress] shared by upscale and denoise."""
+    s = sub.add_parser(name, help=help_text)
+    s.add_argument("input")
+    s.add_argument("output")
+    s.add_argument("--model", default=model_default, help=model_help)
+    s.add_argument("--tile", type=_positive_int, default=256, help="tile side in input pixels")
+    s.add_argument("--progress", action="store_true", help="always show a progress bar")
+    s.set_defaults(func=func)
+    return s
+
+
 def build_parser() -> argparse.ArgumentParser:
     from zoo.train.runner import STRATEGIES
 
@@ -208,24 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--weights", help="a .weights.h5 file instead of the published weights")
     s.set_defaults(func=cmd_predict)
 
-    s = sub.add_parser("upscale", help="super-resolve an image file (tiled: any size)")
-    s.add_argument("input")
-    s.add_argument("output")
-    s.add_argument("--model", help="super-resolution model (default xunit_sr_x{scale})")
+    s = _image_command(sub, "upscale", "super-resolve an image file (tiled: any size)", cmd_upscale,
+                       model_help="super-resolution model (default xunit_sr_x{scale})")
     s.add_argument("--scale", type=_positive_int, help="upscaling factor the model must have")
-    s.add_argument("--tile", type=_positive_int, default=256, help="tile side in input pixels")
-    s.add_argument("--progress", action="store_true", help="always show a progress bar")
-    s.set_defaults(func=cmd_upscale)
 
-    s = sub.add_parser("denoise", help="remove Gaussian noise from an image file (tiled: any size)")
-    s.add_argument("input")
-    s.add_argument("output")
-    s.add_argument("--model", default="xunit_dn_s25")
+    s = _image_command(sub, "denoise", "remove Gaussian noise from an image file (tiled: any size)", cmd_denoise,
+                       model_default="xunit_dn_s25")
     s.add_argument("--sigma", type=_sigma, help="noise level of the image (0-255 scale), checked against the model")
     s.add_argument("--per-channel", action="store_true", help="denoise the channels of a colour image separately")
-    s.add_argument("--tile", type=_positive_int, default=256)
-    s.add_argument("--progress", action="store_true")
-    s.set_defaults(func=cmd_denoise)
 
     s = sub.add_parser("finetune", help="adapt a pretrained restoration net to a folder of your images")
     s.add_argument("name")
