@@ -14,7 +14,9 @@ Every row runs in a fresh process so thread settings cannot leak between rows.
 
 import _common  # noqa: F401
 
+import gzip
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -76,7 +78,7 @@ print(2 * 2048 ** 3 / best / 1e9)
 
 def _run(code: str) -> str:
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                       env={**__import__("os").environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"})
+                       env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"})
     if r.returncode != 0:
         raise RuntimeError(r.stderr[-2000:])
     return r.stdout
@@ -156,7 +158,6 @@ else:
 
 def main():
     import argparse
-    import os
     import tempfile
 
     import zoo
@@ -198,7 +199,7 @@ def main():
         for t in args.threads:
             lat = time_row(args.name, mode, tpath, h, w, t, args.warmup, args.repeats)
             gflops = 2 * macs / (lat["median_ms"] / 1000) / 1e9
-            gz = len(__import__("gzip").compress(Path(tpath).read_bytes() if tpath else
+            gz = len(gzip.compress(Path(tpath).read_bytes() if tpath else
                                                  (tmp / "keras.weights.h5").read_bytes()))
             rows.append({"runtime": mode, "threads": t, "params": params, "macs": macs, "file_bytes": size,
                          "gzip_bytes": gz, "median_ms": round(lat["median_ms"], 2), "iqr_ms": round(lat["iqr_ms"], 2),

@@ -11,6 +11,7 @@ import _common  # noqa: F401
 def main():
     import argparse
     import json
+    import os
     import subprocess
     import sys
     import tempfile
@@ -40,7 +41,7 @@ print(json.dumps({{"seconds": time.perf_counter() - t, "peak_rss_mb": resource.g
 """
     root = Path(__file__).resolve().parents[1]
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
-                         env={**__import__("os").environ, "PYTHONPATH": str(root)})
+                         env={**os.environ, "PYTHONPATH": str(root)})
     if res.returncode != 0:
         raise SystemExit(res.stderr[-2000:])
     out = json.loads(res.stdout.strip().splitlines()[-1])

@@ -177,6 +177,13 @@ def _resize_alpha(alpha: np.ndarray, scale: int, out_dtype) -> np.ndarray:
     return np.round(a * peak).astype(out_dtype) if peak else a.astype(out_dtype)
 
 
+def _sr_runner(model, scale: int | None, tile: int) -> TiledRunner:
+    runner = TiledRunner(_resolve_model(model, "super_resolution", scale), tile=tile)
+    if scale is not None and runner.scale != scale:
+        raise ZooError(f"the model upsamples by {runner.scale}, not {scale}")
+    return runner
+
+
 def upscale(image, model="xunit_sr_x4", *, scale: int | None = None, tile: int = DEFAULT_TILE,
             progress: bool | None = None) -> np.ndarray:
     """Super-resolve an HxWxC float array in [0, 1] (C = 1, 3 or 4) or an image path.
@@ -188,10 +195,7 @@ def upscale(image, model="xunit_sr_x4", *, scale: int | None = None, tile: int =
         from zoo.restore import upscale
         big = upscale(small_rgb_float_array)   # xunit_sr_x4
     """
-    net = _resolve_model(model, "super_resolution", scale)
-    runner = TiledRunner(net, tile=tile)
-    if scale is not None and runner.scale != scale:
-        raise ZooError(f"the model upsamples by {runner.scale}, not {scale}")
+    runner = _sr_runner(model, scale, tile)
     img = read_image(image) if isinstance(image, (str, Path)) else _array_image(image)
     return restore_image(img, runner, np.float32, progress)
 
@@ -216,10 +220,7 @@ def upscale_file(input_path, output_path, model="xunit_sr_x4", *, scale: int | N
     """Upscale an image file into ``output_path`` (same mode and bit depth); returns a report."""
     output_path = check_output_path(output_path)
     img = read_image(input_path)
-    net = _resolve_model(model, "super_resolution", scale)
-    runner = TiledRunner(net, tile=tile)
-    if scale is not None and runner.scale != scale:
-        raise ZooError(f"the model upsamples by {runner.scale}, not {scale}")
+    runner = _sr_runner(model, scale, tile)
     start = time.perf_counter()
     dtype = np.uint16 if img.bit_depth == 16 else np.uint8
     out = restore_image(img, runner, dtype, progress)

@@ -98,13 +98,9 @@ class LiteRTModel:
         if img.mode == "grey" and out.shape[-1] == 3:
             out = np.round(out.astype(np.float32).mean(-1, keepdims=True)).astype(dtype)
         if alpha is not None:
-            from PIL import Image as PILImage
+            from zoo.restore import _resize_alpha  # numpy + Pillow only: no TensorFlow here
 
-            h, w = alpha.shape
-            a = PILImage.fromarray(alpha.astype(np.float32), "F").resize((w * self.scale, h * self.scale),
-                                                                         PILImage.Resampling.BICUBIC)
-            peak = 65535.0 if dtype == np.uint16 else 255.0
-            out = np.concatenate([out, np.round(np.clip(np.asarray(a), 0, 1) * peak).astype(dtype)[..., None]], -1)
+            out = np.concatenate([out, _resize_alpha(alpha, self.scale, dtype)], -1)
         seconds = time.perf_counter() - start
         write_image(output_path, out, bit_depth=img.bit_depth)
         return {"output": str(output_path), "seconds": seconds, "output_size": (out.shape[1], out.shape[0])}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import json
 import os
 import re
@@ -261,7 +262,7 @@ def sidecar(model, spec, name, quantize, signature, verification, content) -> di
                   "channels": spec.input_spec.channels if spec else None},
         "output": {"layout": "NHWC", "dtype": "float32", "shape": [None if d is None else int(d)
                                                                    for d in model.output_shape]},
-        "sha256_tflite": __import__("hashlib").sha256(content).hexdigest(),
+        "sha256_tflite": hashlib.sha256(content).hexdigest(),
         "verification": verification,
     }
     if spec is not None and spec.task != "classification":
