@@ -35,8 +35,10 @@ def load_train_images(name: str = TRAIN_SET, limit: int | None = None) -> np.nda
 
 def denoise_train_dataset(patch_size: int, batch_size: int, seed: int, sigma: float | None = None,
                           sigma_range: Sequence[float] = (0.0, 55.0), images: np.ndarray | None = None,
-                          name: str = TRAIN_SET):
-    """Endless ``(noisy, clean)`` float32 batches in [0, 1] (noisy is not clipped, like the protocol)."""
+                          name: str = TRAIN_SET, start_step: int = 0):
+    """Endless ``(noisy, clean)`` float32 batches in [0, 1] (noisy is not clipped, like the protocol).
+
+    Batch ``n`` depends on ``(seed, n)`` alone; ``start_step`` resumes the sequence at batch ``start_step``."""
     import tensorflow as tf
 
     bank = images if images is not None else load_train_images(name)
@@ -70,7 +72,7 @@ def denoise_train_dataset(patch_size: int, batch_size: int, seed: int, sigma: fl
         noisy = clean + s * tf.random.stateless_normal([b, p, p, 1], seeds[5])
         return noisy, clean
 
-    ds = tf.data.Dataset.counter().map(make, num_parallel_calls=2)
+    ds = tf.data.Dataset.counter(start=int(start_step)).map(make, num_parallel_calls=2)
     return ds.prefetch(2)
 
 

@@ -28,7 +28,10 @@ class Recipe:
     version: int
     model: str  # registered arch
     description: str
-    train_data: Callable[[int, int], Any]  # (batch_size, seed) -> tf.data.Dataset
+    # (batch_size, seed, start_step) -> tf.data.Dataset.  Endless streams (steps_per_epoch set)
+    # must start at batch ``start_step`` so a resumed run sees the batches an uninterrupted run
+    # would; one-pass datasets (steps_per_epoch None) may ignore it.
+    train_data: Callable[[int, int, int], Any]
     loss: Callable[[], Any]
     optimizer: Callable[[int], Any]  # total optimizer steps -> keras optimizer
     epochs: int
@@ -40,6 +43,10 @@ class Recipe:
     monitor: str = "val_loss"
     builder_kwargs: dict = dataclasses.field(default_factory=dict)
     weight_name: str | None = None  # the manifest name the run produces, e.g. "lenet5.mnist"
+    # Warm start: a published weight ("xunit_sr_x4.sr291") copied by layer name; layers in
+    # ``init_skip`` (e.g. a tail whose shape changes with the scale) keep their fresh init.
+    init_from: str | None = None
+    init_skip: tuple = ()
 
     def summary(self) -> dict:
         return {
@@ -52,6 +59,8 @@ class Recipe:
             "steps_per_epoch": self.steps_per_epoch,
             "seed": self.seed,
             "weight_name": self.weight_name,
+            "init_from": self.init_from,
+            "init_skip": list(self.init_skip),
         }
 
 

@@ -38,7 +38,7 @@ def val_dataset(scale: int, lr_size: int = 48):
 
 def make_sr_recipe(*, name, model, scale, weight_name=None, builder_kwargs=None, epochs=40,
                    steps_per_epoch=1000, batch_size=16, patch_size=32, lr=1e-3, seed=2018, version=1,
-                   description=__doc__):
+                   init_from=None, init_skip=(), description=__doc__):
     from zoo.data.sr import sr_train_dataset
 
     return Recipe(
@@ -48,8 +48,8 @@ def make_sr_recipe(*, name, model, scale, weight_name=None, builder_kwargs=None,
         weight_name=weight_name,
         description=description,
         builder_kwargs=dict(builder_kwargs or {}),
-        train_data=lambda b, s: sr_train_dataset(scale=scale, patch_size=patch_size, batch_size=b, seed=s,
-                                                 names=TRAIN_SETS),
+        train_data=lambda b, s, start=0: sr_train_dataset(scale=scale, patch_size=patch_size, batch_size=b,
+                                                          seed=s, names=TRAIN_SETS, start_step=start),
         val_data=lambda: val_dataset(scale),
         loss=lambda: keras.losses.MeanAbsoluteError(),
         optimizer=lambda total: cosine_adam(lr, total),
@@ -59,4 +59,6 @@ def make_sr_recipe(*, name, model, scale, weight_name=None, builder_kwargs=None,
         steps_per_epoch=steps_per_epoch,
         batch_size=batch_size,
         seed=seed,
+        init_from=init_from,
+        init_skip=tuple(init_skip),
     )

@@ -17,7 +17,7 @@ RECIPE = Recipe(
     model="lenet5",
     weight_name="lenet5.mnist",
     description=__doc__,
-    train_data=lambda batch_size, seed: mnist.train_dataset(batch_size, seed),
+    train_data=lambda batch_size, seed, start_step=0: mnist.train_dataset(batch_size, seed),  # one pass per epoch
     val_data=lambda: mnist.eval_dataset("val"),
     loss=lambda: keras.losses.SparseCategoricalCrossentropy(),
     optimizer=_optimizer,

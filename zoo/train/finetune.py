@@ -99,7 +99,8 @@ def finetune_recipe(name: str, train_images, val_images, *, epochs=10, steps_per
     return dataclasses.replace(
         base,
         name=f"finetune-{spec.arch}",
-        train_data=lambda b, s: sr_train_dataset(scale=scale, patch_size=patch, batch_size=b, seed=s, bank=bank),
+        train_data=lambda b, s, start=0: sr_train_dataset(scale=scale, patch_size=patch, batch_size=b, seed=s,
+                                                          bank=bank, start_step=start),
         val_data=lambda: val_crops(val_images, scale),
         optimizer=lambda total: keras.optimizers.Adam(schedule, clipnorm=1.0),
         epochs=epochs,

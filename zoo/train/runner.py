@@ -39,6 +39,11 @@ def make_strategy(name: str):
     raise ZooError(f"unknown strategy {name!r}; use one of {', '.join(STRATEGIES)}")
 
 
+def _csv_float(value) -> float:
+    """A CSVLogger cell as a float ("NA" -- a metric that epoch did not log -- is NaN)."""
+    return float(value) if value not in (None, "", "NA") else math.nan
+
+
 def plot_curves(csv_path: Path, png_path: Path) -> None:
     """Draw every logged metric against the epoch (train and val on one panel)."""
     import matplotlib
@@ -53,10 +58,14 @@ def plot_curves(csv_path: Path, png_path: Path) -> None:
     keys = [k for k in rows[0] if k != "epoch" and not k.startswith("val_") and k != "learning_rate"]
     fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 3.5), squeeze=False)
     epochs = [int(r["epoch"]) + 1 for r in rows]
+
+    def values(key):
+        return [_csv_float(r.get(key)) for r in rows]
+
     for ax, key in zip(axes[0], keys):
-        ax.plot(epochs, [float(r[key]) for r in rows], label="train")
+        ax.plot(epochs, values(key), label="train")
         if f"val_{key}" in rows[0]:
-            ax.plot(epochs, [float(r[f"val_{key}"]) for r in rows], label="val")
+            ax.plot(epochs, values(f"val_{key}"), label="val")
         ax.set_title(key)
         ax.set_xlabel("epoch")
         ax.legend()
@@ -77,6 +86,30 @@ def _steps_per_epoch(recipe, dataset) -> int:
     if n in (tf.data.INFINITE_CARDINALITY, tf.data.UNKNOWN_CARDINALITY) or n <= 0:
         raise ZooError(f"recipe {recipe.name} has an unsized dataset: set steps_per_epoch")
     return n
+
+
+def _checkpointed_epochs(checkpoint_dir: Path) -> int:
+    """Epochs finished by an interrupted run (0 for a fresh run), from BackupAndRestore's metadata."""
+    meta = checkpoint_dir / "training_metadata.json"
+    if not meta.exists():
+        return 0
+    return int(json.loads(meta.read_text()).get("epoch", 0))
+
+
+def _warm_start(model, recipe) -> dict:
+    """Copy the published ``recipe.init_from`` weights into ``model`` by layer name."""
+    from zoo.api import load
+    from zoo.manifest import get_entry
+    from zoo.weights_io import transfer_by_layer_name
+
+    source = load(recipe.init_from)
+    copied = transfer_by_layer_name(source, model, allow_missing=tuple(recipe.init_skip))
+    fresh = [layer.name for layer in model.layers if layer.weights and layer.name not in copied]
+    print(f"warm start from {recipe.init_from}: {len(copied)} layers copied, fresh: {', '.join(fresh) or 'none'}",
+          flush=True)
+    entry = get_entry(recipe.init_from) or {}  # load() verified the file against this sha256
+    return {"from": recipe.init_from, "sha256": entry.get("sha256"),
+            "copied": copied, "fresh": fresh}
 
 
 def train(
@@ -111,6 +144,9 @@ def train(
         if v is not None
     }
     recipe = dataclasses.replace(recipe, **overrides)
+    if initial_weights and recipe.init_from:
+        raise ZooError(f"recipe {recipe.name} starts from {recipe.init_from}; do not pass initial weights too")
+    warm_started = None
     commit = git_commit()  # the code that runs, recorded before anything can change it
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -118,7 +154,9 @@ def train(
     dist = make_strategy(strategy)
     global_batch = recipe.batch_size
 
-    train_ds = recipe.train_data(global_batch, recipe.seed)
+    done_epochs = _checkpointed_epochs(out / "checkpoint")
+    start_step = done_epochs * recipe.steps_per_epoch if recipe.steps_per_epoch else 0
+    train_ds = recipe.train_data(global_batch, recipe.seed, start_step)
     spe = _steps_per_epoch(recipe, train_ds)
     if recipe.steps_per_epoch:
         train_ds = train_ds.repeat()
@@ -130,6 +168,8 @@ def train(
         model = spec.builder(**recipe.builder_kwargs)
         if initial_weights:
             load_strict(model, initial_weights, f"{recipe.model} (initial weights)")
+        elif recipe.init_from:
+            warm_started = _warm_start(model, recipe)
         model.compile(
             optimizer=recipe.optimizer(total_steps),
             loss=recipe.loss(),
@@ -178,11 +218,14 @@ def train(
         "strategy": strategy,
         "replicas": dist.num_replicas_in_sync,
         "epochs_logged": len(rows),
-        "last_epoch": {k: float(v) for k, v in rows[-1].items()} if rows else {},
+        "last_epoch": {k: (None if math.isnan(x) else x) for k, x in ((k, _csv_float(v)) for k, v in rows[-1].items())}
+        if rows else {},
         "seconds_this_run": round(time.time() - start, 1),
         "num_params": int(model.count_params()),
         "weights": str(final),
         "initial_weights": str(initial_weights) if initial_weights else None,
+        "warm_start": warm_started,
+        "resumed_at_step": start_step,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
