@@ -1,8 +1,9 @@
 """Custom layers: subclassed, serializable (``package="zoo"``), no Lambda."""
 
+from zoo.layers.batch_norm import BatchNormalization
 from zoo.layers.cscnet import ConvLista
 from zoo.layers.deep_ksvd import DeepKSVD
 from zoo.layers.resample import PixelShuffle
 from zoo.layers.xunit import XUnit
 
-__all__ = ["ConvLista", "DeepKSVD", "PixelShuffle", "XUnit"]
+__all__ = ["ConvLista", "DeepKSVD", "BatchNormalization", "PixelShuffle", "XUnit"]

@@ -25,6 +25,8 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from zoo.layers.batch_norm import BatchNormalization
+
 
 @keras.saving.register_keras_serializable(package="zoo")
 class XUnit(layers.Layer):
@@ -48,8 +50,8 @@ class XUnit(layers.Layer):
         self.bn_momentum = float(bn_momentum)
         self.depthwise_initializer = keras.initializers.get(depthwise_initializer)
         if self.batch_norm:
-            self.bn_in = layers.BatchNormalization(epsilon=self.bn_epsilon, momentum=self.bn_momentum, name="bn_in")
-            self.bn_out = layers.BatchNormalization(epsilon=self.bn_epsilon, momentum=self.bn_momentum, name="bn_out")
+            self.bn_in = BatchNormalization(epsilon=self.bn_epsilon, momentum=self.bn_momentum, name="bn_in")
+            self.bn_out = BatchNormalization(epsilon=self.bn_epsilon, momentum=self.bn_momentum, name="bn_out")
         self.depthwise = layers.DepthwiseConv2D(
             self.kernel_size, padding="same", use_bias=True,
             depthwise_initializer=self.depthwise_initializer, name="depthwise",

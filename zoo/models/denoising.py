@@ -38,7 +38,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from zoo.layers import XUnit
+from zoo.layers import BatchNormalization, XUnit
 from zoo.layers.cscnet import ConvLista
 from zoo.registry import InputSpec, WeightTag, register
 
@@ -80,7 +80,7 @@ def build_dncnn(*, depth=17, filters=64, batch_norm=True, bn_epsilon=1e-4, name=
     for i in range(2, depth):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm, name=f"conv{i}")(x)
         if batch_norm:
-            x = layers.BatchNormalization(epsilon=bn_epsilon, momentum=0.9, name=f"bn{i}")(x)
+            x = BatchNormalization(epsilon=bn_epsilon, momentum=0.9, name=f"bn{i}")(x)
         x = layers.ReLU(name=f"relu{i}")(x)
     noise = layers.Conv2D(1, 3, padding="same", use_bias=not batch_norm, name=f"conv{depth}")(x)
     outputs = layers.Subtract(name="subtract_noise")([inputs, noise])
@@ -125,7 +125,7 @@ def build_xdncnn(*, cells=8, filters=64, kernel_size=3, xunit_kernel=9, name="xd
     x = inputs
     for i in range(1, cells + 1):
         if i > 1:
-            x = layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name=f"bn{i}")(x)
+            x = BatchNormalization(epsilon=1e-5, momentum=0.9, name=f"bn{i}")(x)
         x = layers.Conv2D(filters, kernel_size, padding="same", name=f"conv{i}")(x)
         x = XUnit(xunit_kernel, name=f"xunit{i}")(x)
     noise = layers.Conv2D(1, kernel_size, padding="same", name=f"conv{cells + 1}")(x)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from zoo.layers import PixelShuffle, XUnit
+from zoo.layers import BatchNormalization, PixelShuffle, XUnit
 from zoo.registry import InputSpec, WeightTag, register
 
 SRCNN_PAPER = "Dong, Loy, He, Tang, Image Super-Resolution Using Deep Convolutional Networks, TPAMI 2016"
@@ -30,7 +30,7 @@ Y_PRE_UPSAMPLED = InputSpec(shape=(None, None, 1), channels="y")
 
 
 def _pytorch_bn(name):
-    return layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name=name)
+    return BatchNormalization(epsilon=1e-5, momentum=0.9, name=name)
 
 
 def build_srcnn(*, filters=(64, 32), kernels=(9, 5, 5), xunit=False, xunit_kernel=9, name="srcnn"):
