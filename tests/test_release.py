@@ -80,14 +80,23 @@ def test_model_card_lists_metrics(published):
     assert "| mnist-test | top1_accuracy | 0.5 |" in model_card(entry)
 
 
-def _fake_run(tmp_path, lenet_weights, commit="a" * 40):
+def _fake_run(tmp_path, lenet_weights, commit="a" * 40, **extra):
     run = tmp_path / "run"
     run.mkdir()
     shutil.copy(lenet_weights["path"], run / "final.weights.h5")
     (run / "summary.json").write_text(json.dumps({
         "recipe": {"model": "lenet5", "version": 1}, "recipe_file": "zoo/recipes/lenet5_mnist.py",
-        "commit": commit, "epochs_logged": 3}))
+        "commit": commit, "epochs_logged": 3, **extra}))
     return run
+
+
+def test_add_trained_weights_records_the_warm_start(tmp_path, lenet_weights):
+    from zoo.release import add_trained_weights
+
+    warm = {"from": "lenet5.digits", "sha256": "b" * 64, "copied": ["c1"], "fresh": ["predictions"]}
+    entry = add_trained_weights(_fake_run(tmp_path, lenet_weights, warm_start=warm), "lenet5.mnist",
+                                tmp_path / "w", tmp_path / "m.json")
+    assert entry["source"]["warm_start"] == {"from": "lenet5.digits", "sha256": "b" * 64}
 
 
 def test_add_trained_weights_installs_file_and_entry(tmp_path, lenet_weights):

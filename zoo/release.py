@@ -58,6 +58,8 @@ def add_trained_weights(run_dir: str | Path, name: str, weights_dir: Path = CHEC
         "dataset": tag.dataset,
         "epochs": summary["epochs_logged"],
     }
+    if summary.get("warm_start"):  # the weight it started from is part of how to regenerate it
+        source["warm_start"] = {k: summary["warm_start"][k] for k in ("from", "sha256")}
     return _install(run_dir / "final.weights.h5", spec, tag, source, weights_dir, manifest_path)
 
 
