@@ -16,7 +16,7 @@ from zoo.train.keras_metrics import psnr_metric
 
 
 def make_dn_recipe(*, name, model, sigma, epochs, steps_per_epoch, batch_size, patch_size=40, lr=1e-3,
-                   seed=2017, version=1, builder_kwargs=None, description=__doc__):
+                   seed=2017, version=1, builder_kwargs=None, init_from=None, description=__doc__):
     from zoo.data.denoise import denoise_train_dataset, val_dataset
 
     return Recipe(
@@ -37,4 +37,5 @@ def make_dn_recipe(*, name, model, sigma, epochs, steps_per_epoch, batch_size, p
         steps_per_epoch=steps_per_epoch,
         batch_size=batch_size,
         seed=seed,
+        init_from=init_from,
     )
