@@ -95,6 +95,20 @@ def save_atomic(model, path: Path | str) -> Path:
     return path
 
 
+def write_text_atomic(path: Path | str, text: str) -> Path:
+    """Write a text file (reports, docs) through a temp file + rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
 def transfer_by_layer_name(source, target, allow_missing: tuple = ()) -> list[str]:
     """Copy weights from ``source`` to ``target`` layer by layer name.
 
