@@ -54,6 +54,21 @@ def test_int8_export_has_no_float_islands(spec, tmp_path):
     assert report.verification["passed"]
 
 
+def test_int8_xunit_sr_x4_stays_within_a_tenth_of_a_db_on_set5(tmp_path):
+    """The published net, default calibration data, full Set5 x4 protocol: the issue's quality target."""
+    from conftest import shared_path
+    from zoo.eval_sr import evaluate_sr, model_predict
+    from zoo.runtime import LiteRTModel
+
+    shared_path("sr_set5")
+    model = zoo.load("xunit_sr_x4")
+    zoo.export.tflite(model, tmp_path / "q.tflite", quantize="int8")
+    lite = LiteRTModel(tmp_path / "q.tflite", num_threads=2)
+    keras_psnr = evaluate_sr(model_predict(model), "sr_set5", 4)["psnr_y"]
+    int8_psnr = evaluate_sr(lambda x: np.asarray(lite(x[None]))[0], "sr_set5", 4)["psnr_y"]
+    assert keras_psnr - int8_psnr <= 0.1, (keras_psnr, int8_psnr)
+
+
 def test_dynamic_size_is_kept_for_fully_convolutional_models(tmp_path):
     spec = registry.get_spec("xunit_sr_x4")
     zoo.export.tflite(zoo.load("xunit_sr_x4", weights=None), tmp_path / "d.tflite", verification_data=_smooth(spec))

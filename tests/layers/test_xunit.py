@@ -18,6 +18,8 @@ def _reference(z, layer):
     d = d + layer.depthwise.bias.numpy()
     if layer.batch_norm:
         d = bn(d, layer.bn_out)
+    if layer.gate_clip is not None:
+        d = np.clip(d, -layer.gate_clip, layer.gate_clip)
     return z * np.exp(-(d ** 2))
 
 
@@ -34,6 +36,20 @@ def test_xunit_matches_the_formula(batch_norm, kernel_size):
     layer.depthwise.bias.assign(rng.normal(0, 0.1, 4).astype(np.float32))
     out = np.asarray(layer(z, training=False))
     np.testing.assert_allclose(out, _reference(z, layer), rtol=1e-4, atol=1e-5)
+
+
+def test_gate_clip_is_in_the_formula_and_moves_the_gate_by_at_most_exp_minus_clip_squared():
+    rng = np.random.default_rng(1)
+    z = (4 * rng.standard_normal((1, 16, 16, 3))).astype(np.float32)
+    plain, clipped = XUnit(3, batch_norm=False), XUnit(3, batch_norm=False, gate_clip=1.5)
+    plain(z), clipped(z)
+    clipped.set_weights(plain.get_weights())
+    np.testing.assert_allclose(np.asarray(clipped(z)), _reference(z, clipped), rtol=1e-4, atol=1e-5)
+    gap = np.abs(np.asarray(plain.gate(z)) - np.asarray(clipped.gate(z)))
+    assert 0 < gap.max() <= np.exp(-1.5 ** 2) + 1e-6  # the clip is active, and bounded
+    assert XUnit.from_config(clipped.get_config()).gate_clip == 1.5
+    with pytest.raises(ValueError, match="gate_clip"):
+        XUnit(3, gate_clip=0)
 
 
 def test_xunit_gate_is_in_0_1_and_output_bounded_by_input():
