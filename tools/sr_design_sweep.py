@@ -25,7 +25,7 @@ VARIANTS = {
     "xunit f36 b5 k7 BN": ("xunit_sr_x4", {"filters": 36, "blocks": 5, "kernel_size": 7, "batch_norm": True}),
     "xunit f32 b6 k5 BN": ("xunit_sr_x4", {"filters": 32, "blocks": 6, "kernel_size": 5, "batch_norm": True}),
     "xunit f45 b4 k5 BN": ("xunit_sr_x4", {"filters": 45, "blocks": 4, "kernel_size": 5, "batch_norm": True}),
-    "xunit f46 b4 k3 BN": ("xunit_sr_x4", {"filters": 46, "blocks": 4, "kernel_size": 3, "batch_norm": True}),
+    "xunit f45 b4 k3 BN": ("xunit_sr_x4", {"filters": 45, "blocks": 4, "kernel_size": 3, "batch_norm": True}),
     "xunit f40 b5 k3 BN": ("xunit_sr_x4", {"filters": 40, "blocks": 5, "kernel_size": 3, "batch_norm": True}),
     "relu f46 b4 (twin)": ("relu_sr_x4", {"filters": 46, "blocks": 4}),
 }
