@@ -3,6 +3,7 @@
 Keras architectures are the papers'.  Writes docs/ports.md (numbers written by this tool only).
 
     nice python tools/port_report.py            # needs ../shared/data/reference_weights
+    nice python tools/port_report.py --only LIDIA   # re-measure those rows, keep the others
 
 Ports of files without a licence are made in a temporary folder and deleted afterwards;
 nothing here is published.
@@ -23,6 +24,13 @@ PORTS = [
     ("drorsimon__CSCNet/trained_models/sigma_15.model", "cscnet", {}, "dn", 15, "-"),
     ("drorsimon__CSCNet/trained_models/sigma_25.model", "cscnet", {}, "dn", 25, "-"),
     ("drorsimon__CSCNet/trained_models/sigma_50.model", "cscnet", {}, "dn", 50, "-"),
+    # LIDIA: the paper reports grey BSD68 only (no Set12); not in ../shared, so not measured here
+    ("grishavak__LIDIA-denoiser/models/model_state_sigma_15_bw.pt", "lidia", {}, "dn", 15, "BSD68 only (paper)"),
+    ("grishavak__LIDIA-denoiser/models/model_state_sigma_25_bw.pt", "lidia", {}, "dn", 25, "BSD68 only (paper)"),
+    ("grishavak__LIDIA-denoiser/models/model_state_sigma_50_bw.pt", "lidia", {}, "dn", 50, "BSD68 only (paper)"),
+    ("grishavak__LIDIA-denoiser/models/model_state_small_sigma_15_bw.pt", "lidia_s", {}, "dn", 15, "BSD68 only (paper)"),
+    ("grishavak__LIDIA-denoiser/models/model_state_small_sigma_25_bw.pt", "lidia_s", {}, "dn", 25, "BSD68 only (paper)"),
+    ("grishavak__LIDIA-denoiser/models/model_state_small_sigma_50_bw.pt", "lidia_s", {}, "dn", 50, "BSD68 only (paper)"),
 ]
 
 
@@ -40,12 +48,21 @@ def main():
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default="docs/ports.md")
+    p.add_argument("--only", metavar="TEXT",
+                   help="measure only the reference files whose path contains TEXT (e.g. LIDIA); the other "
+                        "rows are kept as they are in --out")
     args = p.parse_args()
     root = shared_data_dir() / REF
     if not root.is_dir():
         raise ZooError(f"{root} not found: the reference weights live in ../shared/data")
+    kept = _existing_rows(Path(args.out)) if args.only else {}
     rows = []  # ports stay in memory: nothing is written but the table
     for rel, arch, options, task, level, paper in PORTS:
+        if args.only and args.only not in rel:
+            if rel not in kept:
+                raise ZooError(f"{args.out} has no row for {rel}: run the full report (without --only)")
+            rows.append(kept[rel])
+            continue
         path = root / rel
         if not path.is_file():
             matches = sorted(root.glob(str(Path(rel).parent / "*")))
@@ -72,10 +89,24 @@ def main():
              "mapped by `zoo.port.mappings`, measured with the zoo's protocols (SRCNN-family: the authors' "
              "Y protocol, `zoo.eval_sr.PROTOCOL_Y`; denoisers: `zoo.eval_dn.PROTOCOL`, noise seed 0).", "",
              "| reference file | zoo arch | trainable params | measured | paper / reference |", "|---|---|---:|---|---|"]
-    lines += [f"| `{r}` | {a} | {n:,} | {m} | {f} |" for r, a, n, m, f in rows]
+    lines += [r if isinstance(r, str) else f"| `{r[0]}` | {r[1]} | {r[2]:,} | {r[3]} | {r[4]} |" for r in rows]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+def _existing_rows(path):
+    """``{reference file: table line}`` of an earlier report (for ``--only``)."""
+    import re
+
+    if not path.is_file():
+        return {}
+    rows = {}
+    for line in path.read_text().splitlines():
+        m = re.match(r"\| `([^`]+)` \|", line)
+        if m:
+            rows[m.group(1)] = line
+    return rows
 
 
 if __name__ == "__main__":

@@ -243,3 +243,45 @@ def deep_ksvd(*, unfoldings=7, patch_size=8, atoms_per_dim=16):
     MLP-predicted threshold, learnt patch-averaging weights (35,138 parameters)."""
     return build_deep_ksvd(unfoldings=unfoldings, patch_size=patch_size, atoms_per_dim=atoms_per_dim,
                            name="deep_ksvd")
+
+
+# ------------------------------------------------------------------------------------- LIDIA
+
+LIDIA_PAPER = ("Vaksman, Elad, Milanfar, LIDIA: Lightweight Learned Image Denoising with Instance "
+               "Adaptation, CVPR Workshops (NTIRE) 2020")
+LIDIA_REPO = "https://github.com/grishavak/LIDIA-denoiser/blob/7ec25344dc268cdb6267b5ea68fedef3c13c7815/"
+
+
+def build_lidia(*, small=False, chunk_size=4096, name="lidia"):
+    """LIDIA / LIDIA-S: :class:`zoo.layers.lidia.Lidia` on the noisy image (the authors'
+    ``NonLocalDenoiser`` in inference mode: 7x7 patches, 14 nearest neighbours in a 29x29 window
+    at two scales, separable FC layers, patch aggregation); outputs the denoised image."""
+    from zoo.layers.lidia import Lidia
+
+    inputs = _noisy_input()
+    outputs = Lidia(small=small, chunk_size=chunk_size, name="lidia")(inputs)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def _lidia_tags(small):
+    what = "LIDIA-S" if small else "LIDIA"
+    stem = "model_state_small_sigma" if small else "model_state_sigma"
+    return tuple(
+        WeightTag(tag=f"s{s}", description=f"{what} grey sigma {s}: the authors' checkpoint models/{stem}_{s}_bw.pt "
+                  "(ported to verify the architecture; the repository has no licence, so not published)",
+                  ported_from=f"{LIDIA_REPO}models/{stem}_{s}_bw.pt", license="none", sigma=float(s))
+        for s in SIGMAS)
+
+
+@register(family="denoising", task="denoising", paper=LIDIA_PAPER, input_spec=GREY, tags=_lidia_tags(False))
+def lidia(*, chunk_size=4096):
+    """LIDIA (grey): non-local patch denoiser with separable FC layers, 61,589 parameters; input
+    at least 11 x 11 (tags s15/s25/s50: the authors' weights, unpublished, no licence)."""
+    return build_lidia(small=False, chunk_size=chunk_size, name="lidia")
+
+
+@register(family="denoising", task="denoising", paper=LIDIA_PAPER, input_spec=GREY, tags=_lidia_tags(True))
+def lidia_s(*, chunk_size=4096):
+    """LIDIA-S (grey): the small LIDIA (one separable layer less per stage), 40,226 parameters
+    (tags s15/s25/s50: the authors' weights, unpublished, no licence)."""
+    return build_lidia(small=True, chunk_size=chunk_size, name="lidia_s")

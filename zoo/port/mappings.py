@@ -339,3 +339,72 @@ def port_cscnet(state_dict, model) -> None:
             p.problems.append(f"soft_threshold.threshold {t.shape} does not hold {lista.filters} thresholds")
             t = None
         p.assign(lista.threshold, None if t is None else t.reshape(-1), "soft_threshold.threshold")
+
+
+# ------------------------------------------------------------------------------------ LIDIA
+
+
+@register_port("lidia", "lidia_s")
+def port_lidia(state_dict, model) -> None:
+    """grishavak/LIDIA-denoiser ``PatchDenoiseNet`` (``code/modules.py``; checkpoints
+    ``models/model_state[_small]_sigma_{15,25,50}_bw.pt``, whose ``'state_dict'`` entry is what
+    the authors load into ``nl_denoiser.patch_denoise_net``) into :class:`zoo.layers.lidia.Lidia`.
+
+    * ``VerHorMat`` at ``P``: ``P.ver.weight (out, in)`` -> ``ver (in, out)`` (transposed, a
+      torch ``Linear``), ``P.hor.weight`` -> ``hor`` (transposed), ``P.b`` -> ``bias`` as is;
+      a ``VerHorBnRe`` at ``P`` is ``P.ver_hor`` plus the ``BatchNorm2d`` ``P.bn`` (over the
+      neighbour axis; epsilon 1e-5).
+    * ``weights_net{0,1}`` (``FcNet``): ``fc{i}.weight`` -> Dense kernel (transposed),
+      ``bn{i}`` -> BatchNormalization, ``fc_out`` -> Dense with bias.
+    * scalars ``alpha0``, ``alpha1``, ``beta`` and, in the full net, ``sep_part1_s{0,1}.a`` and
+      ``sep_part2.a``, shape ``(1,)``.
+    * ``separable_fc_net.agg1.bilinear_conv.weight`` is the fixed (not trained) 3 x 3 blur the
+      layer holds as a constant: it is checked, not assigned.
+    """
+    from zoo.layers.lidia import blur_kernel
+
+    lidia = model.get_layer("lidia")
+    net = "separable_fc_net."
+    with Porter(state_dict, model, f"{model.name} (grishavak/LIDIA-denoiser PatchDenoiseNet layout)") as p:
+
+        def scalar(var, key):
+            p.assign(var, p.take(key), key)
+
+        def transposed(var, key):
+            w = p.take(key)
+            p.assign(var, None if w is None else w.T, f"{key} (transposed)")
+
+        def ver_hor(layer, prefix):
+            transposed(layer.ver, f"{prefix}.ver.weight")
+            transposed(layer.hor, f"{prefix}.hor.weight")
+            p.assign(layer.bias, p.take(f"{prefix}.b"), f"{prefix}.b")
+
+        def ver_hor_bn_re(layer, prefix):
+            ver_hor(layer, f"{prefix}.ver_hor")
+            if layer.bn is not None:
+                p.bn(layer.bn, f"{prefix}.bn")
+
+        for name in ("alpha0", "alpha1", "beta"):
+            scalar(getattr(lidia, name), name)
+        for k, wnet in enumerate((lidia.weights_net0, lidia.weights_net1)):
+            for i, (fc, bn) in enumerate(zip(wnet.fc, wnet.bn)):
+                transposed(fc.kernel, f"weights_net{k}.fc{i}.weight")
+                p.bn(bn, f"weights_net{k}.bn{i}")
+            transposed(wnet.fc_out.kernel, f"weights_net{k}.fc_out.weight")
+            p.assign(wnet.fc_out.bias, p.take(f"weights_net{k}.fc_out.bias"), f"weights_net{k}.fc_out.bias")
+        for s, stage in enumerate(lidia.part1):
+            ver_hor_bn_re(stage[0], f"{net}sep_part1_s{s}.ver_hor_bn_re0")
+            if len(stage) > 1:
+                scalar(lidia.a_s0 if s == 0 else lidia.a_s1, f"{net}sep_part1_s{s}.a")
+                ver_hor_bn_re(stage[1], f"{net}sep_part1_s{s}.ver_hor_bn_re1")
+            ver_hor(lidia.agg_pre[s], f"{net}ver_hor_agg{s}_pre")
+            ver_hor_bn_re(lidia.agg_post[s], f"{net}ver_hor_bn_re_agg{s}_post")
+        ver_hor_bn_re(lidia.part2[0], f"{net}sep_part2.ver_hor_bn_re2")
+        if len(lidia.part2) > 1:
+            scalar(lidia.a_part2, f"{net}sep_part2.a")
+            ver_hor_bn_re(lidia.part2[1], f"{net}sep_part2.ver_hor_bn_re3")
+        ver_hor(lidia.part2_out, f"{net}sep_part2.ver_hor_out")
+        blur = p.take(f"{net}agg1.bilinear_conv.weight")
+        if blur is not None and (blur.shape != (1, 1, 3, 3) or np.abs(blur[0, 0] - blur_kernel()).max() > 1e-7):
+            p.problems.append(f"{net}agg1.bilinear_conv.weight is not the fixed [1, 2, 1]^T [1, 2, 1] / 16 blur "
+                              f"the architecture uses (got {np.asarray(blur).reshape(-1).tolist()})")
