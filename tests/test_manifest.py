@@ -84,3 +84,20 @@ def test_provenance_ignores_tool_written_data(monkeypatch):
     assert provenance.git_commit() == "abc"
     outputs = iter(["abc\n", " M zoo/api.py\n M weights_manifest.json\n"])
     assert provenance.git_commit() == "abc-dirty"
+
+
+def test_atomic_writes_leave_nothing_half_written(tmp_path):
+    import pytest
+
+    from zoo.weights_io import _write_atomic, write_text_atomic
+
+    write_text_atomic(tmp_path / "a.md", "hello")
+    assert (tmp_path / "a.md").read_text() == "hello"
+
+    def broken(tmp):
+        open(tmp, "w").write("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        _write_atomic(tmp_path / "a.md", broken, suffix=".tmp")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.md"] and (tmp_path / "a.md").read_text() == "hello"

@@ -84,24 +84,20 @@ def save_atomic(model, path: Path | str) -> Path:
     if not path.name.endswith(".weights.h5"):
         raise ValueError(f"weights file names end with .weights.h5, got {path.name}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".weights.h5")
-    os.close(fd)
-    try:
-        model.save_weights(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return _write_atomic(path, model.save_weights, suffix=".weights.h5")
 
 
 def write_text_atomic(path: Path | str, text: str) -> Path:
     """Write a text file (reports, docs) through a temp file + rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
+    return _write_atomic(Path(path), lambda tmp: Path(tmp).write_text(text), suffix=".tmp")
+
+
+def _write_atomic(path: Path, write, suffix: str) -> Path:
+    """``write(tmp_path)`` into a temp file beside ``path``, then rename it over ``path``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=suffix)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        write(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -74,6 +74,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from zoo.layers.deep_ksvd import _identity_patch_kernel
+
 PATCH = 7  #: patch side (grey)
 NEIGHBOURS = 14  #: neighbours per patch, the patch itself included
 HALF_WINDOW = 14  #: search offsets -14 .. 14 (x 2 at scale 1)
@@ -85,15 +87,6 @@ def blur_kernel() -> np.ndarray:
     """The authors' 3 x 3 ``bilinear_conv`` weight ``[1, 2, 1]^T [1, 2, 1] / 16``, ``(3, 3)``."""
     k = np.asarray(BLUR_1D, np.float32)
     return np.outer(k, k).astype(np.float32)
-
-
-def _identity_patch_kernel(p: int) -> np.ndarray:
-    """``(p, p, 1, p^2)``: output channel ``a p + b`` is the pixel at offset ``(a, b)``."""
-    kernel = np.zeros((p, p, 1, p * p), np.float32)
-    for a in range(p):
-        for b in range(p):
-            kernel[a, b, 0, a * p + b] = 1.0
-    return kernel
 
 
 def _fold_kernel(p: int) -> np.ndarray:
