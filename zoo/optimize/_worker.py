@@ -1,7 +1,8 @@
 """Child process for :mod:`zoo.optimize`: tf_keras + tfmot live only here.
 
 Run as ``python -m zoo.optimize._worker '<json task>'`` with ``TF_USE_LEGACY_KERAS=1``; prints
-one JSON line with the report.
+one JSON line with the report.  Each supported family is an adapter (:class:`Classifier`,
+:class:`SuperResolution`): its tf_keras twin, recipe data, loss and quality metric.
 """
 
 from __future__ import annotations
@@ -14,34 +15,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-
-
-def _tf_keras_twin(name: str):
-    """The Keras 3 published model and its tf_keras rebuild with the same weights (by layer name)."""
-    import tf_keras
-
-    import zoo
-    from zoo.models.lenet import build_lenet
-
-    k3 = zoo.load(name)
-    builders = {"lenet5": lambda: build_lenet(keras_module=tf_keras)}
-    twin = builders[name]()
-    for layer in twin.layers:
-        if layer.weights:
-            layer.set_weights(k3.get_layer(layer.name).get_weights())
-    return k3, twin
-
-
-def _data(name: str):
-    from zoo.data import mnist
-
-    x_train, y_train = mnist.load_split("train")
-    x_test, y_test = mnist.load_split("test")
-    return x_train, y_train, x_test, y_test
-
-
-def _accuracy(model, x, y) -> float:
-    return float(np.mean(np.argmax(model.predict(x, batch_size=500, verbose=0), -1) == y))
 
 
 def _sizes(path: Path) -> dict:
@@ -58,54 +31,241 @@ def _to_tflite(model, int8: bool, representative=None) -> bytes:
         if representative is not None:
             converter.representative_dataset = lambda: ([x[None]] for x in representative)
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        # else a QAT graph: ranges come from its fake-quant nodes; the report audits float ops.
     else:
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     return converter.convert()
 
 
-def _tflite_accuracy(content: bytes, x, y) -> float:
-    from zoo.export.litert import run_tflite
+class Classifier:
+    """LeNet-5 on MNIST: top-1 accuracy on the full test set."""
 
-    return float(np.mean(np.argmax(run_tflite(content, x), -1) == y))
+    metric = "accuracy"
+    batch = 128
+    fine_tune_lr = 2e-4
+
+    def __init__(self, name: str):
+        import tf_keras
+
+        import zoo
+        from zoo.data import mnist
+        from zoo.models.lenet import build_lenet
+
+        self.name = name
+        self.k3 = zoo.load(name)
+        self.x_train, self.y_train = mnist.load_split("train")
+        self.x_test, self.y_test = mnist.load_split("test")
+        self._build = lambda: build_lenet(keras_module=tf_keras)
+        self.custom_objects = {}
+
+    def twin(self, for_qat: bool = False):
+        twin = self._build()
+        for layer in twin.layers:
+            if layer.weights:
+                layer.set_weights(self.k3.get_layer(layer.name).get_weights())
+        return twin
+
+    def twin_difference(self, twin) -> float:
+        x = self.x_test[:64]
+        return float(np.max(np.abs(self.k3.predict(x, verbose=0) - twin.predict(x, verbose=0))))
+
+    def copy_back(self, twin) -> None:
+        for layer in self.k3.layers:
+            if layer.weights:
+                layer.set_weights(twin.get_layer(layer.name).get_weights())
+
+    def quantize_config(self, layer):
+        return None
+
+    def prunable(self, layer) -> bool:
+        return bool(layer.weights)
+
+    def compile(self, model, lr):
+        import tf_keras
+
+        model.compile(optimizer=tf_keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy")
+
+    def fit(self, model, steps, callbacks=()):
+        epochs = max(1, round(steps * self.batch / len(self.x_train)))
+        model.fit(self.x_train, self.y_train, batch_size=self.batch, epochs=epochs, verbose=0,
+                  callbacks=list(callbacks))
+        return epochs * int(np.ceil(len(self.x_train) / self.batch))
+
+    def steps_for(self, epochs: int) -> int:
+        return epochs * int(np.ceil(len(self.x_train) / self.batch))
+
+    def representative(self):
+        return self.x_train[:300]
+
+    def score_keras(self) -> float:
+        p = self.k3.predict(self.x_test, batch_size=500, verbose=0)
+        return float(np.mean(np.argmax(p, -1) == self.y_test))
+
+    def score_tflite(self, content: bytes) -> float:
+        from zoo.export.litert import run_tflite
+
+        return float(np.mean(np.argmax(run_tflite(content, self.x_test), -1) == self.y_test))
+
+
+class SuperResolution:
+    """The mobile SR nets on their recipe data (T91 + BSD200 crops); Set5 PSNR-Y, full protocol."""
+
+    metric = "set5_psnr_y"
+    fine_tune_lr = 5e-5  # the recipe ends at 1e-5; larger steps first undo the training
+
+    def __init__(self, name: str):
+        import zoo
+        from zoo.optimize import _sr_twin
+        from zoo.recipes import get_recipe
+
+        self.name = name
+        self.k3 = zoo.load(name)
+        self._twin = _sr_twin
+        self.scale = self.k3.get_layer("shuffle").scale
+        spec = zoo.registry.get_spec(name)
+        tag = spec.tags.get(spec.default_tag) if spec.default_tag else None
+        self.recipe = get_recipe(tag.recipe) if tag and tag.recipe else None
+        self.batch = self.recipe.batch_size if self.recipe else 16
+        self.custom_objects = _sr_twin.CUSTOM_OBJECTS
+
+    def twin(self, for_qat: bool = False):
+        return self._twin.twin_of(self.k3, self.name, fold_batch_norm=for_qat)
+
+    def copy_back(self, twin) -> None:
+        self._twin.copy_weights(twin, self.k3, to_twin=False)
+
+    def twin_difference(self, twin) -> float:
+        x = np.random.default_rng(0).random((1, 24, 20, 3), dtype=np.float32)
+        return self._twin.max_abs_difference(self.k3, twin, x)
+
+    def quantize_config(self, layer):
+        return self._twin.quantize_config_for(layer)
+
+    def prunable(self, layer) -> bool:
+        import tf_keras
+
+        # tfmot's registry leaves depthwise kernels dense (DepthwiseConv2D: no prunable weights):
+        # 8% of xunit_sr_x4's parameters, and the xUnit gate's spatial filters.
+        return type(layer) is tf_keras.layers.Conv2D
+
+    def compile(self, model, lr):
+        import tf_keras
+
+        model.compile(optimizer=tf_keras.optimizers.Adam(lr), loss="mean_absolute_error")
+
+    def _data(self, seed=7):
+        from zoo.data.sr import sr_train_dataset
+        from zoo.recipes._sr import TRAIN_SETS
+
+        return sr_train_dataset(scale=self.scale, patch_size=32, batch_size=self.batch, seed=seed, names=TRAIN_SETS)
+
+    def fit(self, model, steps, callbacks=()):
+        model.fit(self._data(), steps_per_epoch=steps, epochs=1, verbose=0, callbacks=list(callbacks))
+        return steps
+
+    def steps_for(self, epochs: int) -> int:
+        return epochs * 1000
+
+    def representative(self):
+        return None  # PTQ goes through zoo.export (its own domain calibration), see _ptq()
+
+    def score_keras(self) -> float:
+        from zoo.eval_sr import evaluate_sr, model_predict
+
+        return float(evaluate_sr(model_predict(self.k3), "sr_set5", self.scale)["psnr_y"])
+
+    def score_tflite(self, content: bytes) -> float:
+        from zoo.eval_sr import evaluate_sr
+        from zoo.export.litert import run_tflite
+
+        return float(evaluate_sr(lambda x: run_tflite(content, x[None])[0], "sr_set5", self.scale)["psnr_y"])
+
+
+FAMILIES = {"lenet5": Classifier, "xunit_sr_x4": SuperResolution, "xunit_sr_x2": SuperResolution,
+            "xunit_sr_x3": SuperResolution, "relu_sr_x4": SuperResolution}
+
+
+TWIN_TOLERANCE = 1e-4
+
+
+def _weights_id(name: str) -> dict:
+    """Which published weights were optimized (name and sha256 from the manifest)."""
+    from zoo import manifest, registry
+
+    spec = registry.get_spec(name)
+    full = f"{name}.{spec.default_tag}"
+    entry = manifest.get_entry(full) or {}
+    return {"weights_name": full, "weights_sha256": entry.get("sha256")}
+
+
+def _checked_twin(fam, for_qat: bool = False):
+    """The tf_keras twin, refused unless it computes what the Keras 3 model computes."""
+    twin = fam.twin(for_qat=for_qat)
+    diff = fam.twin_difference(twin)
+    if not diff <= TWIN_TOLERANCE:
+        raise RuntimeError(f"the tf_keras twin of {fam.name} differs from the Keras 3 model by {diff:.3g}")
+    return twin, diff
+
+
+def _float_ops(content: bytes) -> list:
+    from zoo.export.litert import op_audit
+
+    return op_audit(content)[1]
+
+
+def _ptq(fam, twin) -> bytes:
+    """Post-training int8 as a user gets it: zoo.export's converter and calibration data."""
+    if isinstance(fam, Classifier):
+        return _to_tflite(twin, int8=True, representative=fam.representative())
+    import zoo.export
+
+    path = Path(tempfile.mkdtemp()) / "ptq.tflite"
+    zoo.export.tflite(fam.k3, path, quantize="int8", verify=False)
+    return path.read_bytes()
 
 
 def prune(task: dict) -> dict:
     import tensorflow_model_optimization as tfmot
     import tf_keras
 
-    k3, twin = _tf_keras_twin(task["name"])
-    x_train, y_train, x_test, y_test = _data(task["name"])
-    before = _accuracy(k3, x_test, y_test)
-    batch, epochs = 128, int(task["epochs"])
-    steps = epochs * int(np.ceil(len(x_train) / batch))
+    fam = FAMILIES[task["name"]](task["name"])
+    before = fam.score_keras()
+    steps = int(task.get("steps") or fam.steps_for(int(task["epochs"])))
+    # Reach the target after 70% of the budget, in about 20 pruning updates; the rest fine-tunes.
+    end_step = max(1, int(steps * 0.7))
     schedule = tfmot.sparsity.keras.PolynomialDecay(initial_sparsity=0.0, final_sparsity=task["sparsity"],
-                                                    begin_step=0, end_step=int(steps * 0.7), frequency=50)
-    pruned = tfmot.sparsity.keras.prune_low_magnitude(twin, pruning_schedule=schedule)
-    pruned.compile(optimizer=tf_keras.optimizers.Adam(2e-4), loss="sparse_categorical_crossentropy",
-                   metrics=["accuracy"])
-    pruned.fit(x_train, y_train, batch_size=batch, epochs=epochs, verbose=0,
-               callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])
+                                                    begin_step=0, end_step=end_step,
+                                                    frequency=max(1, min(100, end_step // 20)))
+
+    def wrap(layer):
+        if fam.prunable(layer):
+            return tfmot.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=schedule)
+        return layer
+
+    dense, twin_diff = _checked_twin(fam)
+    dense_tfl = Path(tempfile.mkdtemp()) / "dense.tflite"
+    dense_tfl.write_bytes(_to_tflite(dense, int8=False))  # before fine-tuning changes the shared weights
+    # clone_function gets the twin's own layers: wrappers and kept layers carry its weights.
+    pruned = tf_keras.models.clone_model(dense, clone_function=wrap)
+    fam.compile(pruned, float(task.get("lr") or fam.fine_tune_lr))
+    steps = fam.fit(pruned, steps, callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])
     stripped = tfmot.sparsity.keras.strip_pruning(pruned)
-    kernels = [w for layer in stripped.layers for w in layer.get_weights() if w.ndim > 1]
+    kernels = [layer.get_weights()[0] for layer in stripped.layers if fam.prunable(layer)]
     sparsity = float(sum((k == 0).sum() for k in kernels) / sum(k.size for k in kernels))
-    # Back into the Keras 3 model, by layer name.
-    for layer in k3.layers:
-        if layer.weights:
-            layer.set_weights(stripped.get_layer(layer.name).get_weights())
+    fam.copy_back(stripped)  # into the Keras 3 model, by layer name
     out = Path(task["out_dir"])
     out.mkdir(parents=True, exist_ok=True)
     from zoo.weights_io import save_atomic
 
-    weights = save_atomic(k3, out / f"{task['name']}.pruned{int(task['sparsity'] * 100)}.weights.h5")
-    tfl = out / f"{task['name']}.pruned{int(task['sparsity'] * 100)}.tflite"
+    tag = f"{task['name']}.pruned{int(round(task['sparsity'] * 100))}"
+    weights = save_atomic(fam.k3, out / f"{tag}.weights.h5")
+    tfl = out / f"{tag}.tflite"
     tfl.write_bytes(_to_tflite(stripped, int8=False))
-    dense_tfl = Path(tempfile.mkdtemp()) / "dense.tflite"
-    dense_tfl.write_bytes(_to_tflite(_tf_keras_twin(task["name"])[1], int8=False))
     return {
-        "task": "prune", "name": task["name"], "target_sparsity": task["sparsity"], "sparsity": round(sparsity, 4),
-        "accuracy_before": round(before, 4), "accuracy_after": round(_accuracy(k3, x_test, y_test), 4),
+        "task": "prune", "name": task["name"], "metric": fam.metric, "target_sparsity": task["sparsity"],
+        "sparsity": round(sparsity, 4), "before": round(before, 4), "after": round(fam.score_keras(), 4),
         "weights": str(weights), "tflite": str(tfl), "tflite_size": _sizes(tfl),
-        "dense_tflite_size": _sizes(dense_tfl), "fine_tune_epochs": epochs,
+        "dense_tflite_size": _sizes(dense_tfl), "fine_tune_steps": steps, "twin_max_abs_diff": twin_diff,
     }
 
 
@@ -113,23 +273,33 @@ def qat(task: dict) -> dict:
     import tensorflow_model_optimization as tfmot
     import tf_keras
 
-    k3, twin = _tf_keras_twin(task["name"])
-    x_train, y_train, x_test, y_test = _data(task["name"])
-    rep = x_train[:300]
-    ptq = _to_tflite(twin, int8=True, representative=rep)
-    q = tfmot.quantization.keras.quantize_model(twin)
-    q.compile(optimizer=tf_keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    q.fit(x_train, y_train, batch_size=128, epochs=int(task["epochs"]), verbose=0)
-    qat_content = _to_tflite(q, int8=True)
+    fam = FAMILIES[task["name"]](task["name"])
+    keras_score = fam.score_keras()
+    twin, twin_diff = _checked_twin(fam, for_qat=True)
+    ptq = _ptq(fam, twin)
+    qk = tfmot.quantization.keras
+
+    def annotate(layer):
+        config = fam.quantize_config(layer)
+        return qk.quantize_annotate_layer(layer, config) if config is not None else qk.quantize_annotate_layer(layer)
+
+    annotated = qk.quantize_annotate_model(tf_keras.models.clone_model(twin, clone_function=annotate)) \
+        if fam.custom_objects else twin
+    with qk.quantize_scope(fam.custom_objects):
+        q = qk.quantize_apply(annotated) if fam.custom_objects else qk.quantize_model(twin)
+    fam.compile(q, float(task.get("lr") or fam.fine_tune_lr / 2))
+    steps = fam.fit(q, int(task.get("steps") or fam.steps_for(int(task["epochs"]))))
+    with qk.quantize_scope(fam.custom_objects):
+        qat_content = _to_tflite(q, int8=True)
     out = Path(task["out_dir"])
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{task['name']}.qat_int8.tflite").write_bytes(qat_content)
     (out / f"{task['name']}.ptq_int8.tflite").write_bytes(ptq)
     return {
-        "task": "qat", "name": task["name"], "keras_fp32_accuracy": round(_accuracy(k3, x_test, y_test), 4),
-        "ptq_int8_accuracy": round(_tflite_accuracy(ptq, x_test, y_test), 4),
-        "qat_int8_accuracy": round(_tflite_accuracy(qat_content, x_test, y_test), 4),
-        "ptq_size": len(ptq), "qat_size": len(qat_content), "fine_tune_epochs": int(task["epochs"]),
+        "task": "qat", "name": task["name"], "metric": fam.metric, "keras_fp32": round(keras_score, 4),
+        "ptq_int8": round(fam.score_tflite(ptq), 4), "qat_int8": round(fam.score_tflite(qat_content), 4),
+        "ptq_size": len(ptq), "qat_size": len(qat_content), "fine_tune_steps": steps,
+        "ptq_float_ops": _float_ops(ptq), "qat_float_ops": _float_ops(qat_content), "twin_max_abs_diff": twin_diff,
         "tflite": str(out / f"{task['name']}.qat_int8.tflite"),
     }
 
@@ -138,6 +308,7 @@ def main() -> None:
     task = json.loads(sys.argv[1])
     assert os.environ.get("TF_USE_LEGACY_KERAS") == "1", "run through zoo.optimize"
     report = {"prune": prune, "qat": qat}[task["task"]](task)
+    report.update(_weights_id(task["name"]))
     print(json.dumps(report), flush=True)
 
 
