@@ -52,32 +52,20 @@ class _SameScale(_OutputQuantized):
         return []
 
 
-class Offset(L.Layer):
-    """``x + offset`` (the Keras 3 net's ``Rescaling(1, offset=-0.5)``)."""
+class Affine(L.Layer):
+    """``x * scale + offset`` with constants: the Keras 3 net's ``Rescaling(1, offset=-0.5)``, and
+    ``x * -1`` for the gate (a MUL by a constant is int8 in TFLite, NEG is not)."""
 
-    def __init__(self, offset, **kwargs):
+    def __init__(self, scale=1.0, offset=0.0, **kwargs):
         super().__init__(**kwargs)
-        self.offset = float(offset)
+        self.scale, self.offset = float(scale), float(offset)
 
     def call(self, x):
-        return x + self.offset
+        y = x * self.scale if self.scale != 1.0 else x
+        return y + self.offset if self.offset != 0.0 else y
 
     def get_config(self):
-        return {**super().get_config(), "offset": self.offset}
-
-
-class Scale(L.Layer):
-    """``x * factor`` (a MUL by a constant: int8 in TFLite, unlike NEG)."""
-
-    def __init__(self, factor, **kwargs):
-        super().__init__(**kwargs)
-        self.factor = float(factor)
-
-    def call(self, x):
-        return x * self.factor
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor}
+        return {**super().get_config(), "scale": self.scale, "offset": self.offset}
 
 
 class Minimum(L.Layer):
@@ -111,13 +99,13 @@ class DepthToSpace(L.Layer):
         return {**super().get_config(), "scale": self.scale}
 
 
-CUSTOM_OBJECTS = {"Offset": Offset, "Scale": Scale, "Minimum": Minimum, "Exp": Exp, "DepthToSpace": DepthToSpace,
+CUSTOM_OBJECTS = {"Affine": Affine, "Minimum": Minimum, "Exp": Exp, "DepthToSpace": DepthToSpace,
                   "_OutputQuantized": _OutputQuantized, "_SameScale": _SameScale}
 
 
 def quantize_config_for(layer):
     """tfmot QuantizeConfig of the twin's custom layers (None: tfmot's default registry)."""
-    if isinstance(layer, (Offset, Scale, Minimum, Exp, L.Multiply)):  # tfmot's registry has no Multiply
+    if isinstance(layer, (Affine, Minimum, Exp, L.Multiply)):  # tfmot's registry has no Multiply
         return _OutputQuantized()
     if isinstance(layer, DepthToSpace):
         return _SameScale()
@@ -137,7 +125,7 @@ def _xunit(x, name, kernel_size, gate_clip, fold_batch_norm):
     sq = L.Multiply(name=f"{name}_square")([d, d])
     if gate_clip is not None:
         sq = Minimum(float(gate_clip) ** 2, name=f"{name}_clip")(sq)
-    g = Exp(name=f"{name}_exp")(Scale(-1.0, name=f"{name}_neg")(sq))
+    g = Exp(name=f"{name}_exp")(Affine(scale=-1.0, name=f"{name}_neg")(sq))
     return L.Multiply(name=f"{name}_mul")([x, g])
 
 
@@ -151,7 +139,7 @@ def build_mobile_sr_twin(config: dict, fold_batch_norm: bool = False):
     scale, filters, blocks = int(config["scale"]), int(config["filters"]), int(config["blocks"])
     activation = config.get("activation", "xunit")
     inputs = tf_keras.Input((None, None, 3), name="lr_rgb")
-    x = Offset(-0.5, name="center")(inputs)
+    x = Affine(offset=-0.5, name="center")(inputs)
     x = L.Conv2D(filters, 3, padding="same", name="head_conv")(x)
     for b in range(blocks):
         x = L.Conv2D(filters, 3, padding="same", name=f"body{b}_conv")(x)
