@@ -205,7 +205,9 @@ def op_audit(content: bytes) -> tuple[list, list]:
     """(sorted op names, ops computed in float) of a converted model.
 
     For an int8 model, float work between the input QUANTIZE and output DEQUANTIZE is a
-    "float island": every op listed in the second element runs in float32.
+    "float island": every op listed in the second element computes float32 values.  Ops that
+    only read a float tensor to produce booleans or integers (a size counted from the input,
+    a comparison feeding a SELECT) do no float arithmetic on the data path and are not listed.
     """
     it = _interpreter(content)
     tensors = {t["index"]: t for t in it.get_tensor_details()}
@@ -216,7 +218,8 @@ def op_audit(content: bytes) -> tuple[list, list]:
         if name in FLOAT_ISLAND_OPS:
             continue
         ins = [tensors[i]["dtype"] for i in op["inputs"] if i >= 0 and i in tensors]
-        if ins and ins[0] == np.float32:
+        outs = [tensors[i]["dtype"] for i in op["outputs"] if i >= 0 and i in tensors]
+        if ins and ins[0] == np.float32 and (not outs or np.float32 in outs):
             float_ops.append(name)
     return sorted(set(ops)), float_ops
 

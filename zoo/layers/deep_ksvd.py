@@ -172,8 +172,12 @@ class DeepKSVD(layers.Layer):
 
     @staticmethod
     def soft_threshold(v, t):
-        """``sign(v) max(|v| - t, 0)`` -- the authors' form (differs from v -+ t for t < 0)."""
-        return ops.sign(v) * ops.relu(ops.abs(v) - t)
+        """``sign(v) max(|v| - t, 0)`` -- the authors' form (differs from v -+ t for t < 0).
+
+        Written with selects instead of ``sign`` (no int8 kernel in TFLite): the same values,
+        0 included, for any ``t``.
+        """
+        return ops.where(v > 0, ops.relu(v - t), 0.0) - ops.where(v < 0, ops.relu(v * -1.0 - t), 0.0)
 
     def patches(self, y):
         """``(N, H, W, 1) -> (N, H - p + 1, W - p + 1, p^2)``: every patch, row-major."""

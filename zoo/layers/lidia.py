@@ -117,7 +117,10 @@ def fold_patches(patches, dilation: int = 1):
 
 def average_patches(patches, dilation: int = 1):
     """Fold and divide by the number of patches covering each pixel (``Aggregation0/1``)."""
-    return fold_patches(patches, dilation) / fold_patches(ops.ones_like(patches), dilation)
+    # Pixels no patch covers (count 0) lie in the padding that is cropped away later; dividing
+    # them by 1 instead of 0 keeps int8 TFLite's DIV (which refuses a zero divisor) usable.
+    counts = ops.maximum(fold_patches(ops.ones_like(patches), dilation), 1.0)
+    return fold_patches(patches, dilation) / counts
 
 
 def _symmetric_filter(x, axis: int, weights, dilation: int = 1):
