@@ -162,6 +162,8 @@ def main():
 
     import zoo
     import zoo.export
+    import zoo.manifest
+    from zoo.weights_io import write_text_atomic
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("name")
@@ -175,7 +177,10 @@ def main():
     args = p.parse_args()
 
     model = zoo.load(args.name)
-    spec = zoo.registry.get_spec(args.name)
+    spec, tag = zoo.registry.resolve_name(args.name)
+    weights = f"{spec.arch}.{tag.tag}" if tag else (f"{spec.arch}.{spec.default_tag}" if spec.default_tag else None)
+    entry = zoo.manifest.get_entry(weights) if weights else None
+    load_before = os.getloadavg()[0]
     h, w = args.size or ((180, 320) if model.input_shape[1] is None else model.input_shape[1:3])
     macs = count_macs(model, h, w)
     params = model.count_params()
@@ -217,8 +222,10 @@ def main():
         f"# Benchmark: {args.name}, input {w}x{h}" + (f" -> output {out_w}x{out_h}" if out_h != h else ""),
         "",
         f"Written by `tools/benchmark.py {args.name}` on this machine ({os.cpu_count()} cores). "
-        f"{params:,} parameters, {macs / 1e9:.2f} GMACs per forward pass. Matmul roof (float32, TF): "
-        + ", ".join(f"{t} thread(s) {roofs[t]:.1f} GFLOPS" for t in args.threads) + ".",
+        f"{params:,} parameters, {_macs_text(macs)} per forward pass. Matmul roof (float32, TF): "
+        + ", ".join(f"{t} thread(s) {roofs[t]:.1f} GFLOPS" for t in args.threads) + ". "
+        + (f"Weights `{weights}` (sha256 `{entry['sha256'][:12]}`). " if entry else "")
+        + f"1-minute load average before the run: {load_before:.2f}.",
         "",
         f"| runtime | threads | file (KB) | gzip (KB) | median ms | IQR ms | fps | GFLOPS | of roof | "
         f"{rows[0]['quality_metric']} | vs Keras | speed-up vs Keras |",
@@ -230,10 +237,27 @@ def main():
         lines.append(f"| {r['runtime']} | {r['threads']} | {r['file_bytes'] / 1024:.0f} | {r['gzip_bytes'] / 1024:.0f} | "
                      f"{r['median_ms']:.1f} | {r['iqr_ms']:.1f} | {r['fps']:.2f} | {r['gflops']:.1f} | "
                      f"{100 * r['roof_fraction']:.0f}% | {r['quality']:.4g} | {dq} | {su} |")
-    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    out.with_suffix(".json").write_text(json.dumps(rows, indent=2))
+    lines += _int8_summary(rows, keras_q)
+    write_text_atomic(out.with_suffix(".md"), "\n".join(lines) + "\n")
+    write_text_atomic(out.with_suffix(".json"), json.dumps(rows, indent=2))
     _chart(rows, out.with_suffix(".png"), f"{args.name} {w}x{h}")
     print("\n".join(lines))
+
+
+def _macs_text(macs: int) -> str:
+    return f"{macs / 1e9:.2f} GMACs" if macs >= 1e8 else f"{macs / 1e6:.2f} MMACs"
+
+
+def _int8_summary(rows, keras_q) -> list:
+    """The phone question in one line per thread count: int8 vs Keras fp32 speed, quality, fps."""
+    out = []
+    for t in sorted({r["threads"] for r in rows}):
+        k = next((r for r in rows if r["runtime"] == "keras-fp32" and r["threads"] == t), None)
+        q = next((r for r in rows if r["runtime"] == "tflite-int8" and r["threads"] == t), None)
+        if k and q:
+            out.append(f"- int8 on {t} thread(s): {k['median_ms'] / q['median_ms']:.2f}x the speed of Keras fp32, "
+                       f"{q['quality'] - keras_q:+.3f} {q['quality_metric']} vs Keras, {q['fps']:.1f} frames/s.")
+    return [""] + out if out else []
 
 
 def _chart(rows, path: Path, title: str) -> None:
