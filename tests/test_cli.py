@@ -61,3 +61,9 @@ def test_offline_without_weights_is_one_line(tmp_path, manifest_with, lenet_weig
     env = clean_env(ZOO_MANIFEST=manifest, ZOO_NO_CHECKOUT_WEIGHTS=1, HF_HUB_OFFLINE=1,
                     HF_HUB_CACHE=tmp_path / "empty-cache")
     _one_line_error(run_zoo("predict", "lenet5", "x.png", env=env), "HF_HUB_OFFLINE=1")
+
+
+def test_denoise_with_the_wrong_sigma_is_one_line(tmp_path):
+    _one_line_error(run_zoo("denoise", str(tmp_path / "in.png"), str(tmp_path / "out.png"), "--model", "xunit_dn_s50",
+                            "--sigma", "15"), "zoo: error:", "trained for noise sigma 50")
+    _one_line_error(run_zoo("denoise", "in.png", "out.png", "--sigma", "300"), "--sigma")

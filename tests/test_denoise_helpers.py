@@ -64,3 +64,17 @@ def test_file_keeps_16_bit(tmp_path, grey_net):
     denoise_file(tmp_path / "n.png", tmp_path / "c.png", grey_net)
     out = read_image(tmp_path / "c.png")
     assert out.bit_depth == 16 and out.mode == "grey"
+
+
+def test_sigma_far_from_the_training_level_is_refused_before_any_work():
+    from zoo.errors import ZooError
+    from zoo.restore import SIGMA_TOLERANCE, _check_sigma
+
+    noisy = np.zeros((40, 40, 1), np.uint8)
+    with pytest.raises(ZooError, match="trained for noise sigma 25 .* has sigma 50"):
+        denoise(noisy, "xunit_dn_s25", sigma=50)
+    with pytest.raises(ZooError, match="trained for noise sigma 15"):
+        denoise_file("missing.png", "out.png", model="cscnet_s15", sigma=25)  # checked before reading
+    _check_sigma("xunit_dn_s25", 25 + SIGMA_TOLERANCE)  # within tolerance: accepted
+    _check_sigma("xunit_dn_blind", 50)  # blind nets take any level
+    _check_sigma("xunit_dn_s25", None)  # unknown level: nothing to check
