@@ -3,7 +3,7 @@
 Imported only by the tfmot child process (:mod:`zoo.optimize._worker`).  The Keras 3
 ``XUnit`` layer is spelled out as the standard layers tfmot knows how to prune and quantize:
 
-    z -> BN -> ReLU -> DepthwiseConv -> BN -> d*d -> min(., clip^2) -> *(-1) -> exp -> * z
+    z -> BN -> ReLU -> DepthwiseConv -> BN -> clip(., -c, c) -> d*d -> *(-1) -> exp -> * z
 
 (the custom element-wise layers carry output-only QuantizeConfigs for QAT).
 
@@ -68,15 +68,17 @@ class Affine(L.Layer):
         return {**super().get_config(), "scale": self.scale, "offset": self.offset}
 
 
-class Minimum(L.Layer):
-    """``min(x, limit)`` (tfmot's ReLU(max_value) leaves a float RELU/MINIMUM island in int8)."""
+class Clip(L.Layer):
+    """``clip(x, -limit, limit)``: the mobile nets' gate clip, applied to ``d`` before squaring so
+    int8 spends the square's 256 levels on ``[0, limit^2]`` (clipping after the square gives the
+    same float values but quantizes ``d^2`` over its whole calibration range: -2 dB on Set5)."""
 
     def __init__(self, limit, **kwargs):
         super().__init__(**kwargs)
         self.limit = float(limit)
 
     def call(self, x):
-        return tf.minimum(x, self.limit)
+        return tf.clip_by_value(x, -self.limit, self.limit)
 
     def get_config(self):
         return {**super().get_config(), "limit": self.limit}
@@ -99,13 +101,13 @@ class DepthToSpace(L.Layer):
         return {**super().get_config(), "scale": self.scale}
 
 
-CUSTOM_OBJECTS = {"Affine": Affine, "Minimum": Minimum, "Exp": Exp, "DepthToSpace": DepthToSpace,
+CUSTOM_OBJECTS = {"Affine": Affine, "Clip": Clip, "Exp": Exp, "DepthToSpace": DepthToSpace,
                   "_OutputQuantized": _OutputQuantized, "_SameScale": _SameScale}
 
 
 def quantize_config_for(layer):
     """tfmot QuantizeConfig of the twin's custom layers (None: tfmot's default registry)."""
-    if isinstance(layer, (Affine, Minimum, Exp, L.Multiply)):  # tfmot's registry has no Multiply
+    if isinstance(layer, (Affine, Clip, Exp, L.Multiply)):  # tfmot's registry has no Multiply
         return _OutputQuantized()
     if isinstance(layer, DepthToSpace):
         return _SameScale()
@@ -122,9 +124,9 @@ def _xunit(x, name, kernel_size, gate_clip, fold_batch_norm):
         a = L.ReLU(name=f"{name}_relu")(a)
         d = L.DepthwiseConv2D(kernel_size, padding="same", name=f"{name}_depthwise")(a)
         d = L.BatchNormalization(epsilon=1e-5, momentum=0.9, name=f"{name}_bn_out")(d)
-    sq = L.Multiply(name=f"{name}_square")([d, d])
     if gate_clip is not None:
-        sq = Minimum(float(gate_clip) ** 2, name=f"{name}_clip")(sq)
+        d = Clip(gate_clip, name=f"{name}_clip")(d)
+    sq = L.Multiply(name=f"{name}_square")([d, d])
     g = Exp(name=f"{name}_exp")(Affine(scale=-1.0, name=f"{name}_neg")(sq))
     return L.Multiply(name=f"{name}_mul")([x, g])
 

@@ -97,6 +97,9 @@ class Classifier:
     def representative(self):
         return self.x_train[:300]
 
+    def calibration_data(self):
+        return self.x_train[:512]
+
     def score_keras(self) -> float:
         p = self.k3.predict(self.x_test, batch_size=500, verbose=0)
         return float(np.mean(np.argmax(p, -1) == self.y_test))
@@ -169,6 +172,11 @@ class SuperResolution:
     def representative(self):
         return None  # PTQ goes through zoo.export (its own domain calibration), see _ptq()
 
+    def calibration_data(self):
+        """16 training batches (LR patches), not the test images."""
+        it = iter(self._data(seed=11))
+        return np.concatenate([next(it)[0].numpy() for _ in range(16)])
+
     def score_keras(self) -> float:
         from zoo.eval_sr import evaluate_sr, model_predict
 
@@ -211,6 +219,35 @@ def _float_ops(content: bytes) -> list:
     from zoo.export.litert import op_audit
 
     return op_audit(content)[1]
+
+
+def _calibrate_ranges(q, twin, x: np.ndarray) -> int:
+    """Start every activation quantizer of the QAT model ``q`` at the float min/max of its layer
+    on ``x`` (training data), as post-training calibration does.
+
+    tfmot's moving-average quantizers otherwise start at [-6, 6] and move with decay 0.999: after
+    1,000 steps a third of that initial range remains, far wider than the SR nets' activations
+    (Set5 x4 int8 at 28.9 dB instead of PTQ's 31.1 after 200 steps).  Returns how many were set.
+    """
+    import tf_keras
+
+    layers = [layer for layer in twin.layers if not isinstance(layer, tf_keras.layers.InputLayer)]
+    probe = tf_keras.Model(twin.inputs, [layer.output for layer in layers])
+    outs = probe.predict(x, batch_size=16, verbose=0)
+    ranges = {layer.name: (min(0.0, float(o.min())), max(0.0, float(o.max()))) for layer, o in zip(layers, outs)}
+    ranges["<input>"] = (min(0.0, float(x.min())), max(0.0, float(x.max())))
+    count = 0
+    for wrapper in q.layers:
+        inner = getattr(wrapper, "layer", None)
+        key = inner.name if inner is not None else "<input>"
+        for var in wrapper.weights:
+            base = var.name.split("/")[-1].split(":")[0]
+            if key in ranges and base in ("output_min", "post_activation_min", "quantize_layer_min"):
+                var.assign(ranges[key][0])
+                count += 1
+            elif key in ranges and base in ("output_max", "post_activation_max", "quantize_layer_max"):
+                var.assign(ranges[key][1])
+    return count
 
 
 def _ptq(fam, twin) -> bytes:
@@ -287,6 +324,7 @@ def qat(task: dict) -> dict:
         if fam.custom_objects else twin
     with qk.quantize_scope(fam.custom_objects):
         q = qk.quantize_apply(annotated) if fam.custom_objects else qk.quantize_model(twin)
+    calibrated = _calibrate_ranges(q, twin, fam.calibration_data())
     fam.compile(q, float(task.get("lr") or fam.fine_tune_lr / 2))
     steps = fam.fit(q, int(task.get("steps") or fam.steps_for(int(task["epochs"]))))
     with qk.quantize_scope(fam.custom_objects):
@@ -300,6 +338,7 @@ def qat(task: dict) -> dict:
         "ptq_int8": round(fam.score_tflite(ptq), 4), "qat_int8": round(fam.score_tflite(qat_content), 4),
         "ptq_size": len(ptq), "qat_size": len(qat_content), "fine_tune_steps": steps,
         "ptq_float_ops": _float_ops(ptq), "qat_float_ops": _float_ops(qat_content), "twin_max_abs_diff": twin_diff,
+        "calibrated_quantizers": calibrated,
         "tflite": str(out / f"{task['name']}.qat_int8.tflite"),
     }
 
