@@ -35,7 +35,7 @@ def render(name: str, prunes: list, q: dict, command: str) -> str:
                      f"{r['tflite_size']['gzip_bytes']:,} |")
     lines += ["", f"| int8 | {label} | TFLite bytes | ops left in float |", "|---|---:|---:|---|",
               f"| Keras fp32 | {_fmt(m, q['keras_fp32'])} | - | - |",
-              f"| post-training int8 (zoo.export) | {_fmt(m, q['ptq_int8'])} | {q['ptq_size']:,} | "
+              f"| post-training int8 | {_fmt(m, q['ptq_int8'])} | {q['ptq_size']:,} | "
               f"{', '.join(q['ptq_float_ops']) or 'none'} |",
               f"| QAT int8 ({q['fine_tune_steps']:,} steps) | {_fmt(m, q['qat_int8'])} | {q['qat_size']:,} | "
               f"{', '.join(q['qat_float_ops']) or 'none'} |"]
