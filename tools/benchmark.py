@@ -178,7 +178,7 @@ def main():
 
     model = zoo.load(args.name)
     spec, tag = zoo.registry.resolve_name(args.name)
-    weights = f"{spec.arch}.{tag.tag}" if tag else (f"{spec.arch}.{spec.default_tag}" if spec.default_tag else None)
+    weights = f"{spec.arch}.{tag.tag}" if tag else None  # resolve_name gives the default tag
     entry = zoo.manifest.get_entry(weights) if weights else None
     load_before = os.getloadavg()[0]
     h, w = args.size or ((180, 320) if model.input_shape[1] is None else model.input_shape[1:3])

@@ -89,13 +89,14 @@ class Classifier:
         epochs = max(1, round(steps * self.batch / len(self.x_train)))
         model.fit(self.x_train, self.y_train, batch_size=self.batch, epochs=epochs, verbose=0,
                   callbacks=list(callbacks))
-        return epochs * int(np.ceil(len(self.x_train) / self.batch))
+        return self.steps_for(epochs)
 
     def steps_for(self, epochs: int) -> int:
         return epochs * int(np.ceil(len(self.x_train) / self.batch))
 
-    def representative(self):
-        return self.x_train[:300]
+    def ptq(self, twin) -> bytes:
+        """Post-training int8 of the twin, calibrated on 300 training digits."""
+        return _to_tflite(twin, int8=True, representative=self.x_train[:300])
 
     def calibration_data(self):
         return self.x_train[:512]
@@ -167,10 +168,15 @@ class SuperResolution:
         return steps
 
     def steps_for(self, epochs: int) -> int:
-        return epochs * 1000
+        return epochs * (self.recipe.steps_per_epoch if self.recipe else 1000)
 
-    def representative(self):
-        return None  # PTQ goes through zoo.export (its own domain calibration), see _ptq()
+    def ptq(self, twin) -> bytes:
+        """Post-training int8 as a user gets it: zoo.export's converter and calibration data."""
+        import zoo.export
+
+        path = Path(tempfile.mkdtemp()) / "ptq.tflite"
+        zoo.export.tflite(self.k3, path, quantize="int8", verify=False)
+        return path.read_bytes()
 
     def calibration_data(self):
         """16 training batches (LR patches), not the test images."""
@@ -250,17 +256,6 @@ def _calibrate_ranges(q, twin, x: np.ndarray) -> int:
     return count
 
 
-def _ptq(fam, twin) -> bytes:
-    """Post-training int8 as a user gets it: zoo.export's converter and calibration data."""
-    if isinstance(fam, Classifier):
-        return _to_tflite(twin, int8=True, representative=fam.representative())
-    import zoo.export
-
-    path = Path(tempfile.mkdtemp()) / "ptq.tflite"
-    zoo.export.tflite(fam.k3, path, quantize="int8", verify=False)
-    return path.read_bytes()
-
-
 def prune(task: dict) -> dict:
     import tensorflow_model_optimization as tfmot
     import tf_keras
@@ -313,7 +308,7 @@ def qat(task: dict) -> dict:
     fam = FAMILIES[task["name"]](task["name"])
     keras_score = fam.score_keras()
     twin, twin_diff = _checked_twin(fam, for_qat=True)
-    ptq = _ptq(fam, twin)
+    ptq = fam.ptq(twin)
     qk = tfmot.quantization.keras
 
     def annotate(layer):
