@@ -32,10 +32,11 @@ def published_sr(tmp_path, manifest_with, monkeypatch):
 
     keras.utils.set_random_seed(0)
     model = get_spec("xunit_sr_x4").builder()
-    path = tmp_path / "xunit_sr_x4.sr291.weights.h5"
+    tag = get_spec("xunit_sr_x4").default_tag
+    path = tmp_path / f"xunit_sr_x4.{tag}.weights.h5"
     model.save_weights(str(path))
     entry = {
-        "model": "xunit_sr_x4.sr291", "arch": "xunit_sr_x4", "tag": "sr291",
+        "model": f"xunit_sr_x4.{tag}", "arch": "xunit_sr_x4", "tag": tag,
         "hub": {"repo_id": "zoo-test/x", "revision": None}, "file": path.name, "sha256": sha256_of(path),
         "size": path.stat().st_size, "num_params": model.count_params(),
         "input_spec": get_spec("xunit_sr_x4").input_spec.to_json(), "builder_kwargs": {}, "metrics": [],
@@ -67,7 +68,7 @@ def test_finetune_starts_from_pretrained_and_improves(images, tmp_path):
 
     out = tmp_path / "run"
     summary = finetune("xunit_sr_x4", images, out, epochs=2, steps_per_epoch=20, lr=1e-4, verbose=0)
-    assert summary["initial_weights"] == str(resolve("xunit_sr_x4.sr291"))
+    assert summary["initial_weights"] == str(resolve(f"xunit_sr_x4.{get_spec('xunit_sr_x4').default_tag}"))
     assert (out / "curves.png").exists() and (out / "history.csv").exists()
     _, val = split_folder(images)
     before = evaluate_on_images(model_predict(zoo.load("xunit_sr_x4")), val, 4)["psnr_y"]

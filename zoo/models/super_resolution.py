@@ -176,10 +176,25 @@ def xunit_sr_x3(*, filters=43, blocks=4, kernel_size=7, batch_norm=True, gate_cl
                           batch_norm=batch_norm, gate_clip=gate_clip, name="xunit_sr_x3")
 
 
+_X4_TAGS = (
+    WeightTag(tag="sr291_k3", description="x4 on T91 + BSD200 (the '291' set), MATLAB bicubic degradation, L1 "
+              "loss; the phone-first design (45 filters, 3x3 xUnit kernels: fast XNNPACK depthwise)",
+              recipe="xunit_sr_x4_sr291", dataset="T91+BSD200", scale=4),
+    WeightTag(tag="sr291", description="x4 on T91 + BSD200, first published design (43 filters, 7x7 xUnit "
+              "kernels; recipe xunit_sr_x4_sr291 version 1); ~10x slower in int8 TFLite than sr291_k3",
+              recipe="xunit_sr_x4_sr291", dataset="T91+BSD200", scale=4,
+              builder_kwargs={"filters": 43, "kernel_size": 7}),
+)
+
+
 @register(family="super_resolution", task="super_resolution", paper=XUNIT_PAPER, input_spec=_mobile_spec(4),
-          tags=(_sr_tag(4),), default_tag="sr291")
-def xunit_sr_x4(*, filters=43, blocks=4, kernel_size=7, batch_norm=True, gate_clip=GATE_CLIP):
-    """zoo's mobile x4 super-resolution net: xUnit LR-space body + depth_to_space, under 100K parameters."""
+          tags=_X4_TAGS, default_tag="sr291_k3")
+def xunit_sr_x4(*, filters=45, blocks=4, kernel_size=3, batch_norm=True, gate_clip=GATE_CLIP):
+    """zoo's mobile x4 super-resolution net: xUnit LR-space body + depth_to_space, under 100K parameters.
+
+    Defaults are the phone-first design (45 filters, 3x3 xUnit kernels, 97,068 parameters):
+    LiteRT's XNNPACK has fast depthwise kernels up to 5x5 only (docs/sr_design_x4.md).
+    """
     return build_xunit_sr(scale=4, filters=filters, blocks=blocks, kernel_size=kernel_size,
                           batch_norm=batch_norm, gate_clip=gate_clip, name="xunit_sr_x4")
 
