@@ -8,6 +8,7 @@ import zoo
 from conftest import run_zoo
 from zoo.data.image_io import read_image, write_image
 from zoo.errors import InvalidInputError, ZooError
+from zoo.registry import get_spec
 from zoo.restore import TiledRunner, receptive_radius, upscale, upscale_file
 
 
@@ -20,7 +21,9 @@ def net():
 
 
 def test_receptive_radius_of_the_mobile_net(net):
-    assert receptive_radius(net) == 1 + 4 * (1 + 3) + 1  # head 3x3, 4 x (3x3 conv + 7x7 xUnit), tail 3x3
+    assert receptive_radius(net) == 1 + 4 * (1 + 1) + 1  # head 3x3, 4 x (3x3 conv + 3x3 xUnit), tail 3x3
+    k7 = get_spec("xunit_sr_x4").builder(filters=43, kernel_size=7)  # the xunit_sr_x4.sr291 design
+    assert receptive_radius(k7) == 1 + 4 * (1 + 3) + 1
 
 
 def test_tiles_with_enough_overlap_equal_the_whole_image():

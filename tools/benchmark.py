@@ -212,6 +212,7 @@ def main():
                          "roof_gflops": round(roofs[t], 1), "roof_fraction": round(gflops / roofs[t], 3),
                          "quality_metric": qual["metric"], "quality": qual["value"]})
             print(json.dumps(rows[-1]), flush=True)
+    load_after = os.getloadavg()[0]
     keras_q = next(r["quality"] for r in rows if r["runtime"] == "keras-fp32") if "keras-fp32" in args.modes else None
     keras_ms = {r["threads"]: r["median_ms"] for r in rows if r["runtime"] == "keras-fp32"}
     out = Path(args.out or ROOT / "docs" / f"benchmark_{args.name}")
@@ -225,7 +226,9 @@ def main():
         f"{params:,} parameters, {_macs_text(macs)} per forward pass. Matmul roof (float32, TF): "
         + ", ".join(f"{t} thread(s) {roofs[t]:.1f} GFLOPS" for t in args.threads) + ". "
         + (f"Weights `{weights}` (sha256 `{entry['sha256'][:12]}`). " if entry else "")
-        + f"1-minute load average before the run: {load_before:.2f}.",
+        + f"1-minute load average before / after the run: {load_before:.2f} / {load_after:.2f}. "
+        "GFLOPS counts 2 x MACs whatever the arithmetic: dynamic-range and int8 rows run int8 kernels, "
+        "which can exceed the float32 roof.",
         "",
         f"| runtime | threads | file (KB) | gzip (KB) | median ms | IQR ms | fps | GFLOPS | of roof | "
         f"{rows[0]['quality_metric']} | vs Keras | speed-up vs Keras |",
