@@ -215,7 +215,7 @@ def main():
     load_after = os.getloadavg()[0]
     keras_q = next(r["quality"] for r in rows if r["runtime"] == "keras-fp32") if "keras-fp32" in args.modes else None
     keras_ms = {r["threads"]: r["median_ms"] for r in rows if r["runtime"] == "keras-fp32"}
-    out = Path(args.out or ROOT / "docs" / f"benchmark_{args.name}")
+    out = output_prefix(args.out or ROOT / "docs" / f"benchmark_{args.name}")
     out.parent.mkdir(parents=True, exist_ok=True)
     out_h = h * (spec.input_spec.scale or 1)
     out_w = w * (spec.input_spec.scale or 1)
@@ -241,10 +241,17 @@ def main():
                      f"{r['median_ms']:.1f} | {r['iqr_ms']:.1f} | {r['fps']:.2f} | {r['gflops']:.1f} | "
                      f"{100 * r['roof_fraction']:.0f}% | {r['quality']:.4g} | {dq} | {su} |")
     lines += _int8_summary(rows, keras_q)
-    write_text_atomic(out.with_suffix(".md"), "\n".join(lines) + "\n")
-    write_text_atomic(out.with_suffix(".json"), json.dumps(rows, indent=2))
-    _chart(rows, out.with_suffix(".png"), f"{args.name} {w}x{h}")
+    write_text_atomic(out.parent / f"{out.name}.md", "\n".join(lines) + "\n")
+    write_text_atomic(out.parent / f"{out.name}.json", json.dumps(rows, indent=2))
+    _chart(rows, out.parent / f"{out.name}.png", f"{args.name} {w}x{h}")
     print("\n".join(lines))
+
+
+def output_prefix(path) -> Path:
+    """OUT prefix of OUT.md/.json/.png; dots in it stay (``benchmark_xunit_sr_x4.sr291``), a given
+    .md/.json/.png ending is dropped."""
+    path = Path(path)
+    return path.with_suffix("") if path.suffix in (".md", ".json", ".png") else path
 
 
 def _macs_text(macs: int) -> str:

@@ -181,7 +181,8 @@ _X4_TAGS = (
               "loss; the phone-first design (45 filters, 3x3 xUnit kernels: fast XNNPACK depthwise)",
               recipe="xunit_sr_x4_sr291", dataset="T91+BSD200", scale=4),
     WeightTag(tag="sr291", description="x4 on T91 + BSD200, first published design (43 filters, 7x7 xUnit "
-              "kernels; recipe xunit_sr_x4_sr291 version 1); ~10x slower in int8 TFLite than sr291_k3",
+              "kernels; recipe xunit_sr_x4_sr291 version 1); several times slower in int8 LiteRT than "
+              "sr291_k3 (docs/benchmark_xunit_sr_x4.sr291.md)",
               recipe="xunit_sr_x4_sr291", dataset="T91+BSD200", scale=4,
               builder_kwargs={"filters": 43, "kernel_size": 7}),
 )
