@@ -31,6 +31,11 @@ def test_mobile_nets_are_small_and_fully_convolutional(scale):
         assert model.predict(x, verbose=0).shape == (1, h * scale, w * scale, 3)
 
 
+def test_x4_designs_have_the_parameter_counts_their_docs_state():
+    assert zoo.load("xunit_sr_x4", weights=None).count_params() == 97_068  # default: 45 filters, 3x3 xUnit
+    assert zoo.load("xunit_sr_x4.sr291", weights=None).count_params() == 96_540  # its tag's 43 filters, 7x7
+
+
 def test_relu_twin_has_the_same_budget():
     x = zoo.load("xunit_sr_x4", weights=None).count_params()
     r = zoo.load("relu_sr_x4", weights=None).count_params()

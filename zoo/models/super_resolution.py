@@ -146,13 +146,14 @@ def build_xunit_sr(*, scale, filters=43, blocks=4, kernel_size=7, activation="xu
     return keras.Model(inputs, outputs, name=name or f"{activation}_sr_x{scale}")
 
 
-def _sr_tag(scale):
+def _sr_tag(scale, tag="sr291", design="", builder_kwargs=None):
     return WeightTag(
-        tag="sr291",
-        description=f"x{scale} on T91 + BSD200 (the '291' set), MATLAB bicubic degradation, L1 loss",
+        tag=tag,
+        description=f"x{scale} on T91 + BSD200 (the '291' set), MATLAB bicubic degradation, L1 loss{design}",
         recipe=f"xunit_sr_x{scale}_sr291",
         dataset="T91+BSD200",
         scale=scale,
+        builder_kwargs=dict(builder_kwargs or {}),
     )
 
 
@@ -177,14 +178,9 @@ def xunit_sr_x3(*, filters=43, blocks=4, kernel_size=7, batch_norm=True, gate_cl
 
 
 _X4_TAGS = (
-    WeightTag(tag="sr291_k3", description="x4 on T91 + BSD200 (the '291' set), MATLAB bicubic degradation, L1 "
-              "loss; the phone-first design (45 filters, 3x3 xUnit kernels: fast XNNPACK depthwise)",
-              recipe="xunit_sr_x4_sr291", dataset="T91+BSD200", scale=4),
-    WeightTag(tag="sr291", description="x4 on T91 + BSD200, first published design (43 filters, 7x7 xUnit "
-              "kernels; recipe xunit_sr_x4_sr291 version 1); several times slower in int8 LiteRT than "
-              "sr291_k3 (docs/benchmark_xunit_sr_x4.sr291.md)",
-              recipe="xunit_sr_x4_sr291", dataset="T91+BSD200", scale=4,
-              builder_kwargs={"filters": 43, "kernel_size": 7}),
+    _sr_tag(4, "sr291_k3", "; the phone-first design (3x3 xUnit kernels: fast XNNPACK depthwise), recipe version 2"),
+    _sr_tag(4, "sr291", "; the first design (7x7 xUnit kernels, recipe version 1), several times slower in int8 "
+            "LiteRT (docs/benchmark_xunit_sr_x4.sr291.md)", builder_kwargs={"filters": 43, "kernel_size": 7}),
 )
 
 
