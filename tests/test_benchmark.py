@@ -11,13 +11,14 @@ def test_benchmark_writes_table_json_and_chart_for_a_tagged_name(tmp_path):
     shared_path("mnist")
     out = tmp_path / "bench_lenet5.mnist"  # the dot must not be taken for a file suffix
     r = subprocess.run([sys.executable, str(REPO / "tools/benchmark.py"), "lenet5.mnist", "--threads", "1",
-                        "--warmup", "1", "--repeats", "3", "--modes", "keras-fp32", "tflite-int8", "--out", str(out)],
+                        "--warmup", "1", "--repeats", "3", "--modes", "keras-fp32", "tflite-int8", "tflite-int8-u8io", "--out", str(out)],
                        env=clean_env(ZOO_DATA_DIR=SHARED), capture_output=True, text=True, timeout=600, cwd=REPO)
     assert r.returncode == 0, r.stderr[-2000:]
     rows = json.loads((tmp_path / "bench_lenet5.mnist.json").read_text())
-    assert [row["runtime"] for row in rows] == ["keras-fp32", "tflite-int8"]
+    assert [row["runtime"] for row in rows] == ["keras-fp32", "tflite-int8", "tflite-int8-u8io"]
     assert all(row["median_ms"] > 0 and row["params"] == 61706 for row in rows)
-    assert 0.95 < rows[0]["quality"] <= 1 and abs(rows[1]["quality"] - rows[0]["quality"]) < 0.01
+    assert 0.95 < rows[0]["quality"] <= 1 and all(abs(r["quality"] - rows[0]["quality"]) < 0.01 for r in rows)
     table = (tmp_path / "bench_lenet5.mnist.md").read_text()
-    assert "| tflite-int8 | 1 |" in table and "- int8 on 1 thread(s):" in table and "`lenet5.mnist`" in table
+    assert "| tflite-int8 | 1 |" in table and "- int8 on 1 thread(s):" in table
+    assert "- int8 with uint8 pixel I/O on 1 thread(s):" in table and "`lenet5.mnist`" in table
     assert (tmp_path / "bench_lenet5.mnist.png").stat().st_size > 1000

@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Speed, size and quality of a model across runtimes: Keras fp32 (TF) and TFLite fp32 / fp16 /
-dynamic-range / int8, on 1 and 2 threads, against a measured matmul roof of this machine.
+dynamic-range / int8 / int8 with uint8 pixel I/O (fed and read as bytes, like a camera app does),
+on 1 and 2 threads, against a measured matmul roof of this machine.
 
     nice python tools/benchmark.py xunit_sr_x4 --size 180 320 --out docs/benchmark_xunit_sr_x4
 
@@ -22,7 +23,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MODES = ("keras-fp32", "tflite-fp32", "tflite-fp16", "tflite-dynamic", "tflite-int8")
+MODES = ("keras-fp32", "tflite-fp32", "tflite-fp16", "tflite-dynamic", "tflite-int8", "tflite-int8-u8io")
+#: export arguments of each TFLite row; "u8io" = int8 with 8-bit pixel input and output (no float conversion)
+EXPORTS = {"tflite-fp32": {}, "tflite-fp16": {"quantize": "float16"}, "tflite-dynamic": {"quantize": "dynamic"},
+           "tflite-int8": {"quantize": "int8"}, "tflite-int8-u8io": {"quantize": "int8", "io_dtype": "uint8"}}
 
 
 def count_macs(model, h: int, w: int) -> int:
@@ -106,6 +110,8 @@ from zoo.runtime import LiteRTModel
 m = LiteRTModel({tflite_path!r}, num_threads={threads})
 c = m.channels
 x = np.random.default_rng(0).random((1, {h}, {w}, c), dtype=np.float32)
+if m.uint8_io:  # feed and read bytes, as an app does with this export
+    x = np.round(x * 255).astype(np.uint8)
 run = lambda: m(x)
 """
     code = setup + f"""
@@ -193,9 +199,8 @@ def main():
             model.save_weights(str(path))
             files[mode] = (None, path.stat().st_size)
             continue
-        q = {"tflite-fp32": None, "tflite-fp16": "float16", "tflite-dynamic": "dynamic", "tflite-int8": "int8"}[mode]
         path = tmp / f"{mode}.tflite"
-        zoo.export.tflite(args.name, path, quantize=q)
+        zoo.export.tflite(args.name, path, **EXPORTS[mode])
         files[mode] = (str(path), path.stat().st_size)
     rows = []
     for mode in args.modes:
@@ -263,10 +268,11 @@ def _int8_summary(rows, keras_q) -> list:
     out = []
     for t in sorted({r["threads"] for r in rows}):
         k = next((r for r in rows if r["runtime"] == "keras-fp32" and r["threads"] == t), None)
-        q = next((r for r in rows if r["runtime"] == "tflite-int8" and r["threads"] == t), None)
-        if k and q:
-            out.append(f"- int8 on {t} thread(s): {k['median_ms'] / q['median_ms']:.2f}x the speed of Keras fp32, "
-                       f"{q['quality'] - keras_q:+.3f} {q['quality_metric']} vs Keras, {q['fps']:.1f} frames/s.")
+        for mode, label in (("tflite-int8", "int8"), ("tflite-int8-u8io", "int8 with uint8 pixel I/O")):
+            q = next((r for r in rows if r["runtime"] == mode and r["threads"] == t), None)
+            if k and q:
+                out.append(f"- {label} on {t} thread(s): {k['median_ms'] / q['median_ms']:.2f}x the speed of Keras "
+                           f"fp32, {q['quality'] - keras_q:+.3f} {q['quality_metric']} vs Keras, {q['fps']:.1f} frames/s.")
     return [""] + out if out else []
 
 

@@ -8,6 +8,7 @@ Examples::
     zoo upscale photo.png photo_x4.png --model xunit_sr_x4
     zoo denoise noisy.png clean.png --model xunit_dn_s25 --sigma 25
     zoo export xunit_sr_x4 --quantize int8 -o xunit_sr_x4_int8.tflite
+    zoo export xunit_sr_x4 --quantize int8 --io uint8 -o xunit_sr_x4_int8_u8.tflite
     zoo train lenet5_mnist --out runs/lenet5_mnist
     zoo eval lenet5.mnist --dataset mnist-test
 
@@ -176,7 +177,7 @@ def cmd_export(args) -> int:
     quantize = None if args.quantize == "none" else args.quantize
     size = tuple(args.input_size) if args.input_size else None
     report = zoo.export.tflite(args.name, args.output, quantize=quantize, representative_data=args.representative,
-                               input_size=size, force=args.force)
+                               input_size=size, force=args.force, io_dtype=args.io)
     print(report.summary())
     if report.float_ops:
         print(f"warning: ops left in float32: {', '.join(report.float_ops)}", file=sys.stderr)
@@ -247,6 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--representative", help="folder of images from the model's domain (int8 calibration)")
     s.add_argument("--input-size", type=_positive_int, nargs=2, metavar=("H", "W"),
                    help="fix the input size (default: dynamic for fully convolutional models)")
+    s.add_argument("--io", choices=("float32", "uint8"), default="float32",
+                   help="uint8 (with --quantize int8): the model takes and returns 8-bit pixel values")
     s.add_argument("--force", action="store_true", help="keep a file that fails verification or the int8 audit")
     s.set_defaults(func=cmd_export)
 

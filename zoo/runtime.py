@@ -23,6 +23,28 @@ import numpy as np
 from zoo.errors import InvalidInputError, ZooError
 
 
+def quantize_input(x: np.ndarray, detail: dict) -> np.ndarray:
+    """What to hand the interpreter for a float batch in [0, 1] (quantized for a uint8 input).
+
+    A uint8 batch given to a uint8-input model is passed through unchanged: zoo exports pin
+    that input to scale 1/255, zero point 0, so the bytes of an 8-bit image are its values.
+    """
+    if detail["dtype"] == np.uint8:
+        if x.dtype == np.uint8:
+            return x
+        scale, zero = detail["quantization"]
+        return np.clip(np.round(np.asarray(x, np.float32) / scale + zero), 0, 255).astype(np.uint8)
+    return np.asarray(x, dtype=np.float32)
+
+
+def dequantize_output(y: np.ndarray, detail: dict) -> np.ndarray:
+    """A new float32 array from an output tensor (uint8 outputs mapped back with their scale)."""
+    if detail["dtype"] == np.uint8:
+        scale, zero = detail["quantization"]
+        return (y.astype(np.float32) - zero) * np.float32(scale)
+    return np.array(y, dtype=np.float32)
+
+
 class LiteRTModel:
     """A ``.tflite`` model plus its sidecar, runnable on images of any size."""
 
@@ -50,9 +72,19 @@ class LiteRTModel:
     def dynamic(self) -> bool:
         return bool((np.asarray(self._in["shape_signature"])[1:3] == -1).any())
 
+    @property
+    def uint8_io(self) -> bool:
+        """True for an export with 8-bit pixel input (and, for image outputs, 8-bit pixel output)."""
+        return self._in["dtype"] == np.uint8
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        """Run on one 1xHxWxC float32 batch in [0, 1]."""
-        x = np.asarray(x, dtype=np.float32)
+        """Run on one 1xHxWxC batch: float32 in [0, 1] gives float32 out.
+
+        A model exported with ``io_dtype="uint8"`` also takes a uint8 batch (8-bit pixel values)
+        and then returns its uint8 output as is -- no float conversion on either side.
+        """
+        raw = x.dtype == np.uint8 and self.uint8_io if isinstance(x, np.ndarray) else False
+        x = quantize_input(x if raw else np.asarray(x, dtype=np.float32), self._in)
         shape = list(x.shape)
         if shape != self._shape:
             if list(self._in["shape"]) != shape:
@@ -63,7 +95,8 @@ class LiteRTModel:
             self._shape = shape
         self.interpreter.set_tensor(self._in["index"], x)
         self.interpreter.invoke()
-        return self.interpreter.get_tensor(self._out["index"]).copy()
+        y = self.interpreter.get_tensor(self._out["index"])
+        return y.copy() if raw else dequantize_output(y, self._out)
 
     def restore(self, pixels: np.ndarray, tile: int = 256, out_dtype=np.float32, progress=None) -> np.ndarray:
         """Super-resolve / denoise an HxWxC float array in [0, 1], tile by tile."""

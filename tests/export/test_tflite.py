@@ -68,7 +68,8 @@ def test_int8_lidia_names_the_float_ops_of_its_patch_search(tmp_path):
     assert not (tmp_path / "q.tflite").exists()
 
 
-def test_int8_xunit_sr_x4_stays_within_a_tenth_of_a_db_on_set5(tmp_path):
+@pytest.mark.parametrize("io_dtype", ["float32", "uint8"])
+def test_int8_xunit_sr_x4_stays_within_a_tenth_of_a_db_on_set5(tmp_path, io_dtype):
     """The published net, default calibration data, full Set5 x4 protocol: the issue's quality target."""
     from conftest import shared_path
     from zoo.eval_sr import evaluate_sr, model_predict
@@ -76,11 +77,51 @@ def test_int8_xunit_sr_x4_stays_within_a_tenth_of_a_db_on_set5(tmp_path):
 
     shared_path("sr_set5")
     model = zoo.load("xunit_sr_x4")
-    zoo.export.tflite(model, tmp_path / "q.tflite", quantize="int8")
+    zoo.export.tflite(model, tmp_path / "q.tflite", quantize="int8", io_dtype=io_dtype)
     lite = LiteRTModel(tmp_path / "q.tflite", num_threads=2)
     keras_psnr = evaluate_sr(model_predict(model), "sr_set5", 4)["psnr_y"]
     int8_psnr = evaluate_sr(lambda x: np.asarray(lite(x[None]))[0], "sr_set5", 4)["psnr_y"]
     assert keras_psnr - int8_psnr <= 0.1, (keras_psnr, int8_psnr)
+
+
+def test_uint8_io_takes_and_returns_pixel_bytes(tmp_path):
+    """uint8 I/O: bytes in, bytes out, pinned to scale 1/255 / zero point 0; same int8 graph as float I/O."""
+    from zoo.runtime import LiteRTModel
+
+    spec = registry.get_spec("xunit_sr_x4")
+    model, data = zoo.load("xunit_sr_x4", weights=None), _smooth(spec, n=8)
+    kw = dict(quantize="int8", representative_data=data, verification_data=data)
+    report = zoo.export.tflite(model, tmp_path / "u8.tflite", io_dtype="uint8", **kw)
+    zoo.export.tflite(model, tmp_path / "f32.tflite", **kw)
+    assert report.verification["passed"] and report.float_ops == []
+    meta = json.loads((tmp_path / "u8.json").read_text())
+    assert meta["input"]["dtype"] == "uint8" and meta["input"]["quantization"] == {"scale": 1 / 255, "zero_point": 0}
+    assert meta["output"]["dtype"] == "uint8" and meta["output"]["range"] == [0, 255]
+    u8, f32 = LiteRTModel(tmp_path / "u8.tflite"), LiteRTModel(tmp_path / "f32.tflite")
+    for detail in (u8._in, u8._out):
+        assert detail["dtype"] == np.uint8 and detail["quantization"] == pytest.approx((1 / 255, 0))
+    pixels = np.round(data[:1, :24, :20] * 255).astype(np.uint8)
+    out_bytes = u8(pixels)
+    assert out_bytes.dtype == np.uint8 and out_bytes.shape == (1, 96, 80, 3)
+    out_float = u8(pixels.astype(np.float32) / 255)  # the float path quantizes exactly the same bytes
+    np.testing.assert_array_equal(out_bytes, np.round(out_float * 255).astype(np.uint8))
+    reference = np.clip(np.round(f32(pixels.astype(np.float32) / 255) * 255), 0, 255)
+    diff = np.abs(out_bytes.astype(np.int32) - reference)
+    assert diff.max() <= 2 and diff.mean() < 0.2, (diff.max(), diff.mean())
+
+
+def test_uint8_io_classifier_keeps_its_probability_scale(tmp_path):
+    from zoo.runtime import LiteRTModel
+
+    report = zoo.export.tflite("lenet5", tmp_path / "l.tflite", quantize="int8", io_dtype="uint8",
+                               representative_data=REPO / "examples" / "digits",
+                               verification_data=REPO / "examples" / "digits")
+    assert report.verification["passed"]
+    meta = json.loads((tmp_path / "l.json").read_text())
+    assert meta["input"]["dtype"] == "uint8" and meta["output"]["dtype"] == "uint8"
+    assert "range" not in meta["output"] and "probability" in meta["output"]["encoding"]
+    probs = LiteRTModel(tmp_path / "l.tflite")(np.zeros((1, 28, 28, 1), np.float32))
+    assert probs.dtype == np.float32 and abs(float(probs.sum()) - 1) < 0.05
 
 
 def test_dynamic_size_is_kept_for_fully_convolutional_models(tmp_path):
@@ -119,6 +160,16 @@ assert "tensorflow" not in sys.modules and "keras" not in sys.modules, "runtime 
 def test_unknown_quantize_mode(tmp_path):
     with pytest.raises(ZooError, match="unknown quantize mode 'int4'"):
         zoo.export.tflite(zoo.load("lenet5", weights=None), tmp_path / "m.tflite", quantize="int4")
+
+
+@pytest.mark.parametrize("quantize, io_dtype, message", [
+    (None, "uint8", "needs an int8 model"), ("dynamic", "uint8", "needs an int8 model"),
+    ("int8", "int16", "unknown io_dtype 'int16'")])
+def test_bad_io_dtype(tmp_path, quantize, io_dtype, message):
+    with pytest.raises(ZooError, match=message):
+        zoo.export.tflite(zoo.load("lenet5", weights=None), tmp_path / "m.tflite", quantize=quantize,
+                          io_dtype=io_dtype)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_int8_without_representative_data(tmp_path, monkeypatch):

@@ -30,6 +30,8 @@ import numpy as np
 from zoo.errors import InvalidInputError, ZooError
 
 QUANTIZE_MODES = (None, "float16", "dynamic", "int8")
+IO_DTYPES = ("float32", "uint8")
+PIXEL_SCALE = 1.0 / 255.0  # uint8 I/O: the byte value v stands for v / 255
 
 #: Minimum agreement with the Keras model, per task and quantization.
 TOLERANCES = {
@@ -156,7 +158,8 @@ def default_samples(model, spec, task: str, size: int = VERIFY_SIZE) -> np.ndarr
 # ---------------------------------------------------------------------------- conversion
 
 
-def _convert(model, signature, quantize, representative: np.ndarray | None) -> bytes:
+def _convert(model, signature, quantize, representative: np.ndarray | None, io_dtype: str = "float32",
+             pin_output: bool = True) -> bytes:
     import keras
     import tensorflow as tf
 
@@ -180,8 +183,12 @@ def _convert(model, signature, quantize, representative: np.ndarray | None) -> b
                     yield [x[None] if not fixed else x[None, : signature.shape[1], : signature.shape[2]]]
 
             converter.representative_dataset = gen
+            if io_dtype == "uint8":
+                converter.inference_input_type = tf.uint8
+                converter.inference_output_type = tf.uint8
         try:
-            return converter.convert()
+            content = converter.convert()
+            return _pin_uint8_io(content, pin_output) if io_dtype == "uint8" else content
         except Exception as e:  # ConverterError and friends carry the op list in the message
             text = str(e)
             ops = sorted(set(re.findall(r"\btf\.([A-Za-z0-9_]+)", text))) or sorted(
@@ -193,6 +200,35 @@ def _convert(model, signature, quantize, representative: np.ndarray | None) -> b
                     f"Rewrite those layers with builtin ops"
                 ) from None
             raise ZooError(f"TFLite conversion of {model.name} failed: {text.splitlines()[0]}") from None
+
+
+def _pin_uint8_io(content: bytes, pin_output: bool) -> bytes:
+    """Give the uint8 input (and output) of an int8 model the pixel scale: 1/255, zero point 0.
+
+    The converter puts a QUANTIZE op (a requantization) between each uint8 boundary tensor and
+    the int8 graph, with the calibrated scale on both sides.  Setting the boundary tensor to
+    the pixel scale makes that op map 8-bit pixel values to the graph's int8 range on the way
+    in, and the graph's int8 output to rounded, saturated pixel values on the way out -- the
+    int8 arithmetic inside is unchanged.
+    """
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    fb = flatbuffer_utils.read_model_from_bytearray(bytearray(content))
+    graph = fb.subgraphs[0]
+    codes = [max(c.builtinCode, c.deprecatedBuiltinCode) for c in fb.operatorCodes]
+    quantize_op = schema.BuiltinOperator.QUANTIZE
+    boundary = [(i, "input", [op for op in graph.operators if i in list(op.inputs)]) for i in graph.inputs]
+    if pin_output:
+        boundary += [(i, "output", [op for op in graph.operators if i in list(op.outputs)]) for i in graph.outputs]
+    for index, role, ops in boundary:
+        tensor = graph.tensors[index]
+        if tensor.type != schema.TensorType.UINT8 or not ops or any(codes[op.opcodeIndex] != quantize_op for op in ops):
+            raise ZooError(f"uint8 I/O: the converter did not put a requantization next to the model {role}; "
+                           f"export with io_dtype='float32'")
+        tensor.quantization.scale = np.array([PIXEL_SCALE], np.float32)
+        tensor.quantization.zeroPoint = np.array([0], np.int64)
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(fb))
 
 
 def _interpreter(content: bytes, num_threads: int = 2):
@@ -225,7 +261,9 @@ def op_audit(content: bytes) -> tuple[list, list]:
 
 
 def run_tflite(content: bytes, x: np.ndarray, num_threads: int = 2) -> np.ndarray:
-    """Run a converted model on an NHWC batch one image at a time."""
+    """Run a converted model on an NHWC float batch in [0, 1], one image at a time (float out)."""
+    from zoo.runtime import dequantize_output, quantize_input
+
     it = _interpreter(content, num_threads)
     inp, out = it.get_input_details()[0], it.get_output_details()[0]
     results = []
@@ -233,9 +271,9 @@ def run_tflite(content: bytes, x: np.ndarray, num_threads: int = 2) -> np.ndarra
         if list(inp["shape"][1:3]) != list(img.shape[:2]):
             it.resize_tensor_input(inp["index"], [1, *img.shape])
         it.allocate_tensors()
-        it.set_tensor(inp["index"], img[None].astype(np.float32))
+        it.set_tensor(inp["index"], quantize_input(img[None].astype(np.float32), inp))
         it.invoke()
-        results.append(it.get_tensor(out["index"])[0].copy())
+        results.append(dequantize_output(it.get_tensor(out["index"]), out)[0])
     return np.stack(results)
 
 
@@ -253,7 +291,7 @@ def _verify(model, content, samples, task, quantize) -> dict:
             "passed": bool(value >= tol), "num_inputs": len(samples), "inputs": f"{samples.shape[1]}x{samples.shape[2]} crops"}
 
 
-def sidecar(model, spec, name, quantize, signature, verification, content) -> dict:
+def sidecar(model, spec, name, quantize, signature, verification, content, io_dtype: str = "float32") -> dict:
     from zoo.restore import receptive_radius
 
     shape = [None if d is None else int(d) for d in signature.shape]
@@ -284,11 +322,21 @@ def sidecar(model, spec, name, quantize, signature, verification, content) -> di
     elif spec is not None:
         info["task"] = "classification"
         info["output"]["meaning"] = "class probabilities (softmax)"
+    if io_dtype == "uint8":
+        info["input"].update(dtype="uint8", range=[0, 255], quantization={"scale": PIXEL_SCALE, "zero_point": 0},
+                             encoding="8-bit pixel values as they are: value v means v / 255")
+        out = _interpreter(content).get_output_details()[0]
+        scale, zero = (float(out["quantization"][0]), int(out["quantization"][1]))
+        info["output"].update(dtype="uint8", quantization={"scale": scale, "zero_point": zero})
+        if _task(model, spec) == "restoration":
+            info["output"].update(range=[0, 255], note="8-bit pixel values, rounded and clipped by the model")
+        else:
+            info["output"]["encoding"] = "probability = scale * (value - zero_point)"
     return info
 
 
 def tflite(model_or_name, path, quantize: str | None = None, representative_data=None, input_size=None,
-           verify: bool = True, force: bool = False, verification_data=None) -> ExportReport:
+           verify: bool = True, force: bool = False, verification_data=None, io_dtype: str = "float32") -> ExportReport:
     """Convert a zoo model to a builtin-ops ``.tflite``, verify it, write a sidecar JSON.
 
     Args:
@@ -301,12 +349,19 @@ def tflite(model_or_name, path, quantize: str | None = None, representative_data
         input_size: (H, W) to fix the input size of a fully convolutional model
             (default: dynamic H x W; classifiers always use their input size).
         verify / force: compare with Keras on real inputs; a failure raises unless ``force``.
+        io_dtype: "float32" (default) or, with ``quantize="int8"``, "uint8": the model takes
+            8-bit pixel values (scale 1/255, zero point 0) and an image model returns 8-bit
+            pixel values, so an app feeds camera bytes with no float conversion on either side.
     """
     import tensorflow as tf
 
     start = time.time()
     if quantize not in QUANTIZE_MODES:
         raise ZooError(f"unknown quantize mode {quantize!r}; use one of none, float16, dynamic, int8")
+    if io_dtype not in IO_DTYPES:
+        raise ZooError(f"unknown io_dtype {io_dtype!r}; use float32 or uint8")
+    if io_dtype == "uint8" and quantize != "int8":
+        raise ZooError(f"io_dtype='uint8' needs an int8 model (quantize='int8'), got quantize={quantize!r}")
     path = Path(path)
     if path.suffix != ".tflite":
         raise ZooError(f"output file {path} must end in .tflite")
@@ -337,7 +392,7 @@ def tflite(model_or_name, path, quantize: str | None = None, representative_data
                 "int8 quantization needs representative data from the model's domain: pass "
                 "representative_data=FOLDER_OF_IMAGES (or an NHWC array in [0, 1])"
             )
-    content = _convert(model, signature, quantize, representative)
+    content = _convert(model, signature, quantize, representative, io_dtype, pin_output=task != "classification")
     ops, float_ops = op_audit(content)
     if quantize == "int8" and float_ops and not force:
         raise ZooError(
@@ -370,7 +425,7 @@ def tflite(model_or_name, path, quantize: str | None = None, representative_data
                 f"(pass force=True / --force to keep it anyway)"
             )
 
-    meta = sidecar(model, spec, name, quantize, signature, verification, content)
+    meta = sidecar(model, spec, name, quantize, signature, verification, content, io_dtype)
     meta["ops"] = ops
     meta["float_ops"] = sorted(set(float_ops))
     side = path.with_suffix(".json")
