@@ -10,6 +10,10 @@ Example::
     from zoo.runtime import LiteRTModel
     sr = LiteRTModel("xunit_sr_x4_int8.tflite", num_threads=2)
     sr.restore_file("photo.png", "photo_x4.png")
+
+    # an export with io_dtype="uint8" also runs on bytes, end to end:
+    sr8 = LiteRTModel("xunit_sr_x4_int8_u8.tflite")
+    hr = sr8(np.zeros((1, 180, 320, 3), np.uint8))     # uint8 (1, 720, 1280, 3)
 """
 
 from __future__ import annotations

@@ -108,6 +108,11 @@ def test_uint8_io_takes_and_returns_pixel_bytes(tmp_path):
     reference = np.clip(np.round(f32(pixels.astype(np.float32) / 255) * 255), 0, 255)
     diff = np.abs(out_bytes.astype(np.int32) - reference)
     assert diff.max() <= 2 and diff.mean() < 0.2, (diff.max(), diff.mean())
+    image = data[1]  # tiled restore quantizes each tile the same way as a whole call
+    tiled = u8.restore(image, tile=12, out_dtype=np.uint8)
+    assert tiled.dtype == np.uint8 and tiled.shape == (4 * image.shape[0], 4 * image.shape[1], 3)
+    whole = u8(np.round(image * 255).astype(np.uint8)[None])[0]
+    assert np.abs(tiled.astype(np.int32) - whole).max() <= 1
 
 
 def test_uint8_io_classifier_keeps_its_probability_scale(tmp_path):
