@@ -78,3 +78,13 @@ def test_sigma_far_from_the_training_level_is_refused_before_any_work():
     _check_sigma("xunit_dn_s25", 25 + SIGMA_TOLERANCE)  # within tolerance: accepted
     _check_sigma("xunit_dn_blind", 50)  # blind nets take any level
     _check_sigma("xunit_dn_s25", None)  # unknown level: nothing to check
+
+
+def test_default_denoiser_has_published_weights():
+    """`zoo denoise IN OUT` and `denoise(image)` without a model must work out of the box."""
+    from zoo import manifest, registry
+    from zoo.restore import DEFAULT_DENOISER
+
+    spec, tag = registry.resolve_name(DEFAULT_DENOISER)
+    assert spec.task == "denoising" and tag is not None
+    assert manifest.get_entry(f"{spec.arch}.{tag.tag}") is not None, f"{DEFAULT_DENOISER} has no published weights"

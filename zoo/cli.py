@@ -6,7 +6,7 @@ Examples::
     zoo info lenet5
     zoo predict lenet5 digit.png --top-k 3
     zoo upscale photo.png photo_x4.png --model xunit_sr_x4
-    zoo denoise noisy.png clean.png --model xunit_dn_s25 --sigma 25
+    zoo denoise noisy.png clean.png --model dncnn_s25 --sigma 25
     zoo export xunit_sr_x4 --quantize int8 -o xunit_sr_x4_int8.tflite
     zoo export xunit_sr_x4 --quantize int8 --io uint8 -o xunit_sr_x4_int8_u8.tflite
     zoo train lenet5_mnist --out runs/lenet5_mnist
@@ -146,12 +146,13 @@ def cmd_upscale(args) -> int:
 
 
 def cmd_denoise(args) -> int:
-    from zoo.restore import denoise_file
+    from zoo.restore import DEFAULT_DENOISER, denoise_file
 
-    report = denoise_file(args.input, args.output, model=args.model, sigma=args.sigma,
+    model = args.model or DEFAULT_DENOISER
+    report = denoise_file(args.input, args.output, model=model, sigma=args.sigma,
                           per_channel=args.per_channel, tile=args.tile, progress=True if args.progress else None)
     w, h = report["size"]
-    print(f"{report['output']}: {w}x{h} ({report['mode']}) denoised with {args.model} in {report['seconds']:.2f} s")
+    print(f"{report['output']}: {w}x{h} ({report['mode']}) denoised with {model} in {report['seconds']:.2f} s")
     return 0
 
 
@@ -226,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scale", type=_positive_int, help="upscaling factor the model must have")
 
     s = _image_command(sub, "denoise", "remove Gaussian noise from an image file (tiled: any size)", cmd_denoise,
-                       model_default="xunit_dn_s25")
+                       model_help="denoising model (default: zoo.restore.DEFAULT_DENOISER, a published one)")
     s.add_argument("--sigma", type=_sigma, help="noise level of the image (0-255 scale), checked against the model")
     s.add_argument("--per-channel", action="store_true", help="denoise the channels of a colour image separately")
 
