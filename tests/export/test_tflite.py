@@ -228,3 +228,10 @@ def test_cli_export_bad_mode_is_one_line():
     r = subprocess.run([sys.executable, "-m", "zoo", "export", "lenet5", "-o", "x.tflite", "--quantize", "int4"],
                        env=clean_env(), capture_output=True, text=True, cwd=REPO, timeout=60)
     assert r.returncode == 2 and "invalid choice" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_cli_export_uint8_io_needs_int8_in_one_line(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "zoo", "export", "lenet5", "-o", str(tmp_path / "x.tflite"), "--io",
+                        "uint8"], env=clean_env(), capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert r.returncode == 2 and "needs an int8 model" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
