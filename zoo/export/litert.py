@@ -188,7 +188,6 @@ def _convert(model, signature, quantize, representative: np.ndarray | None, io_d
                 converter.inference_output_type = tf.uint8
         try:
             content = converter.convert()
-            return _pin_uint8_io(content, pin_output) if io_dtype == "uint8" else content
         except Exception as e:  # ConverterError and friends carry the op list in the message
             text = str(e)
             ops = sorted(set(re.findall(r"\btf\.([A-Za-z0-9_]+)", text))) or sorted(
@@ -200,6 +199,8 @@ def _convert(model, signature, quantize, representative: np.ndarray | None, io_d
                     f"Rewrite those layers with builtin ops"
                 ) from None
             raise ZooError(f"TFLite conversion of {model.name} failed: {text.splitlines()[0]}") from None
+    # outside the try: its own ZooError must not be reworded as a conversion failure
+    return _pin_uint8_io(content, pin_output) if io_dtype == "uint8" else content
 
 
 def _pin_uint8_io(content: bytes, pin_output: bool) -> bytes:
