@@ -80,6 +80,34 @@ print(2 * 2048 ** 3 / best / 1e9)
     return float(_run(code).strip().splitlines()[-1])
 
 
+#: instruction-set extensions that decide how fast int8 (and float) kernels can be on this CPU
+ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "asimddp", "i8mm", "sve")
+
+
+def cpu_description() -> str:
+    """CPU model and its SIMD extensions relevant to int8 kernels, from /proc/cpuinfo (Linux).
+
+    Int8 speed-ups differ a lot between CPUs: x86 without VNNI multiplies int8 through 16-bit
+    lanes, ARM with dot-product (asimddp) or i8mm does 4-8x the float rate.  A benchmark table
+    is only comparable with one from the same kind of CPU.
+    """
+    import platform
+
+    info = {}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            info.setdefault(key.strip(), value.strip())
+    except OSError:
+        return platform.processor() or platform.machine()
+    name = info.get("model name") or info.get("Hardware") or platform.machine()
+    if "cpu family" in info:
+        name += f" (family {info['cpu family']}, model {info.get('model', '?')})"
+    flags = set((info.get("flags") or info.get("Features") or "").split())
+    isa = [f for f in ISA_FLAGS if f in flags]
+    return f"{name}, {', '.join(isa) if isa else 'no AVX2/VNNI/dot-product'}"
+
+
 def _run(code: str) -> str:
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                        env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"})
@@ -191,6 +219,7 @@ def main():
     macs = count_macs(model, h, w)
     params = model.count_params()
     roofs = {t: matmul_roof(t) for t in args.threads}
+    cpu = cpu_description()
     tmp = Path(tempfile.mkdtemp(prefix="zoo-bench-"))
     files = {}
     for mode in args.modes:
@@ -215,7 +244,7 @@ def main():
                          "gzip_bytes": gz, "median_ms": round(lat["median_ms"], 2), "iqr_ms": round(lat["iqr_ms"], 2),
                          "fps": round(1000 / lat["median_ms"], 2), "gflops": round(gflops, 2),
                          "roof_gflops": round(roofs[t], 1), "roof_fraction": round(gflops / roofs[t], 3),
-                         "quality_metric": qual["metric"], "quality": qual["value"]})
+                         "quality_metric": qual["metric"], "quality": qual["value"], "cpu": cpu})
             print(json.dumps(rows[-1]), flush=True)
     load_after = os.getloadavg()[0]
     keras_q = next(r["quality"] for r in rows if r["runtime"] == "keras-fp32") if "keras-fp32" in args.modes else None
@@ -227,13 +256,14 @@ def main():
     lines = [
         f"# Benchmark: {args.name}, input {w}x{h}" + (f" -> output {out_w}x{out_h}" if out_h != h else ""),
         "",
-        f"Written by `tools/benchmark.py {args.name}` on this machine ({os.cpu_count()} cores). "
+        f"Written by `tools/benchmark.py {args.name}` on this machine ({os.cpu_count()} cores; CPU: {cpu}). "
         f"{params:,} parameters, {_macs_text(macs)} per forward pass. Matmul roof (float32, TF): "
         + ", ".join(f"{t} thread(s) {roofs[t]:.1f} GFLOPS" for t in args.threads) + ". "
         + (f"Weights `{weights}` (sha256 `{entry['sha256'][:12]}`). " if entry else "")
         + f"1-minute load average before / after the run: {load_before:.2f} / {load_after:.2f}. "
         "GFLOPS counts 2 x MACs whatever the arithmetic: dynamic-range and int8 rows run int8 kernels, "
-        "which can exceed the float32 roof.",
+        "which can exceed the float32 roof; how far depends on the CPU's int8 instructions (VNNI, dot-product), "
+        "so compare tables only between the same kind of CPU.",
         "",
         f"| runtime | threads | file (KB) | gzip (KB) | median ms | IQR ms | fps | GFLOPS | of roof | "
         f"{rows[0]['quality_metric']} | vs Keras | speed-up vs Keras |",
