@@ -28,17 +28,12 @@ from zoo.errors import InvalidInputError, ZooError
 
 
 def quantize_input(x: np.ndarray, detail: dict) -> np.ndarray:
-    """What to hand the interpreter for a float batch in [0, 1] (quantized for a uint8 input).
-
-    A uint8 batch given to a uint8-input model is passed through unchanged: zoo exports pin
-    that input to scale 1/255, zero point 0, so the bytes of an 8-bit image are its values.
-    """
+    """What to hand the interpreter for a float batch in [0, 1] (quantized for a uint8 input)."""
+    x = np.asarray(x, dtype=np.float32)
     if detail["dtype"] == np.uint8:
-        if x.dtype == np.uint8:
-            return x
         scale, zero = detail["quantization"]
-        return np.clip(np.round(np.asarray(x, np.float32) / scale + zero), 0, 255).astype(np.uint8)
-    return np.asarray(x, dtype=np.float32)
+        return np.clip(np.round(x / scale + zero), 0, 255).astype(np.uint8)
+    return x
 
 
 def dequantize_output(y: np.ndarray, detail: dict) -> np.ndarray:
@@ -87,8 +82,15 @@ class LiteRTModel:
         A model exported with ``io_dtype="uint8"`` also takes a uint8 batch (8-bit pixel values)
         and then returns its uint8 output as is -- no float conversion on either side.
         """
-        raw = x.dtype == np.uint8 and self.uint8_io if isinstance(x, np.ndarray) else False
-        x = quantize_input(x if raw else np.asarray(x, dtype=np.float32), self._in)
+        x = np.asarray(x)
+        if np.issubdtype(x.dtype, np.integer) and not (self.uint8_io and x.dtype == np.uint8):
+            raise InvalidInputError(
+                f"this model takes float32 pixels in [0, 1]" + (" or uint8 pixel values" if self.uint8_io else "")
+                + f", got {x.dtype}; divide by 255 (or 65535) first" + ("" if self.uint8_io else
+                  ", or export with io_dtype='uint8' to feed bytes"))
+        # zoo's uint8 exports pin the input to scale 1/255, zero point 0: the bytes are the values
+        raw = x.dtype == np.uint8
+        x = x if raw else quantize_input(x, self._in)
         shape = list(x.shape)
         if shape != self._shape:
             if list(self._in["shape"]) != shape:

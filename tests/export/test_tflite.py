@@ -113,6 +113,9 @@ def test_uint8_io_takes_and_returns_pixel_bytes(tmp_path):
     assert tiled.dtype == np.uint8 and tiled.shape == (4 * image.shape[0], 4 * image.shape[1], 3)
     whole = u8(np.round(image * 255).astype(np.uint8)[None])[0]
     assert np.abs(tiled.astype(np.int32) - whole).max() <= 1
+    for bad, model in ((pixels.astype(np.uint16), u8), (pixels, f32)):  # other integers, or bytes to float I/O
+        with pytest.raises(InvalidInputError, match=f"got {bad.dtype}; divide by 255"):
+            model(bad)
 
 
 def test_uint8_io_classifier_keeps_its_probability_scale(tmp_path):
