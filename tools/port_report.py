@@ -21,6 +21,12 @@ PORTS = [
     ("kligvasser__xUnit/denoising/checkpoints/xdncnn_res_f64k3k9_s25.pkl", "xdncnn", {}, "dn", 25, "Set12 30.42 (zoo reference figure)"),
     ("kligvasser__xUnit/denoising/checkpoints/xdncnn_res_f64k3k9_s50.pkl", "xdncnn", {}, "dn", 50, "Set12 27.18 (zoo reference figure)"),
     ("cszn__KAIR/model_zoo/dncnn_25.pth", "dncnn", {"batch_norm": False}, "dn", 25, "Set12 30.44 (DnCNN paper)"),
+    # the authors' MatConvNet files (MATLAB v7.3 / HDF5, batch norm merged), read by zoo.port.matconvnet
+    ("cszn__DnCNN/model/specifics/sigma=15.mat", "dncnn", {"batch_norm": False}, "dn", 15, "Set12 32.86 (DnCNN paper)"),
+    ("cszn__DnCNN/model/specifics/sigma=25.mat", "dncnn", {"batch_norm": False}, "dn", 25, "Set12 30.44 (DnCNN paper)"),
+    ("cszn__DnCNN/model/specifics/sigma=50.mat", "dncnn", {"batch_norm": False}, "dn", 50, "Set12 27.18 (DnCNN paper)"),
+    ("cszn__DnCNN/model/GD_Gray_Blind.mat", "dncnn_b", {"batch_norm": False}, "dn", (15, 25, 50),
+     "Set12 32.68 / 30.36 / 27.21 (DnCNN paper, DnCNN-B)"),
     ("drorsimon__CSCNet/trained_models/sigma_15.model", "cscnet", {}, "dn", 15, "-"),
     ("drorsimon__CSCNet/trained_models/sigma_25.model", "cscnet", {}, "dn", 25, "-"),
     ("drorsimon__CSCNet/trained_models/sigma_50.model", "cscnet", {}, "dn", 50, "-"),
@@ -43,7 +49,8 @@ def main():
     import zoo
     from zoo.data.paths import shared_data_dir
     from zoo.errors import ZooError
-    from zoo.port.legacy_torch import load_legacy_torch
+    from zoo.port import read_reference
+    from zoo.weights_io import write_text_atomic
     from zoo.port.mappings import PORTS as MAPPINGS
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -68,7 +75,7 @@ def main():
             matches = sorted(root.glob(str(Path(rel).parent / "*")))
             raise ZooError(f"{path} not found; files there: {[m.name for m in matches]}")
         model = zoo.load(arch, weights=None, **options)
-        MAPPINGS[arch](load_legacy_torch(path), model)
+        MAPPINGS[arch](read_reference(path), model)
         if task == "sr-y":
             from zoo.eval_sr import evaluate_sr_y, y_net_fn
 
@@ -79,19 +86,21 @@ def main():
         else:
             from zoo.eval_dn import evaluate_denoiser, model_predict
 
-            v = evaluate_denoiser(model_predict(model), level)
-            measured = f"sigma {level}: Set12 {v['psnr']:.2f}"
+            sigmas = level if isinstance(level, tuple) else (level,)  # a blind model: several levels
+            psnrs = [evaluate_denoiser(model_predict(model), s)["psnr"] for s in sigmas]
+            measured = f"sigma {'/'.join(map(str, sigmas))}: Set12 {' / '.join(f'{v:.2f}' for v in psnrs)}"
         trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
         rows.append((rel, arch, trainable, measured, paper))
         print(rows[-1], flush=True)
     lines = ["# Ports of the authors' weights", "",
-             "Written by `tools/port_report.py`: each checkpoint read with the safe legacy-torch reader, "
+             "Written by `tools/port_report.py`: each checkpoint read with `zoo.port.read_reference` (the safe "
+             "legacy-torch reader, or the MatConvNet v7.3 MAT-file reader), "
              "mapped by `zoo.port.mappings`, measured with the zoo's protocols (SRCNN-family: the authors' "
              "Y protocol, `zoo.eval_sr.PROTOCOL_Y`; denoisers: `zoo.eval_dn.PROTOCOL`, noise seed 0).", "",
              "| reference file | zoo arch | trainable params | measured | paper / reference |", "|---|---|---:|---|---|"]
     lines += [r if isinstance(r, str) else f"| `{r[0]}` | {r[1]} | {r[2]:,} | {r[3]} | {r[4]} |" for r in rows]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text("\n".join(lines) + "\n")
+    write_text_atomic(Path(args.out), "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env python
-"""Port a third-party PyTorch checkpoint into a zoo ``.weights.h5`` file.
+"""Port a third-party checkpoint (PyTorch, or MatConvNet v7.3 MAT-file) into a zoo ``.weights.h5`` file.
 
     python tools/port_weights.py REFERENCE_FILE --arch ZOO_ARCH --out FILE.weights.h5
     python tools/port_weights.py dncnn_25.pth --arch dncnn --option batch_norm=false --out F.weights.h5
+    python tools/port_weights.py "sigma=15.mat" --arch dncnn --option batch_norm=false --out F.weights.h5
 
-The checkpoint is read with the safe torch-free reader (zoo.port.legacy_torch), the model is
+The checkpoint is read with zoo.port.read_reference (the safe torch-free reader of
+zoo.port.legacy_torch, or zoo.port.matconvnet for MATLAB v7.3 files), the model is
 built with ``zoo.load(ZOO_ARCH, weights=None, **OPTIONS)`` (``--option KEY=VALUE``, repeatable:
 builder options such as ``batch_norm=false``; values are read as JSON, so ``false``/``3``/``0.5``,
 anything else is a string), every variable is assigned by the port of
@@ -24,7 +26,8 @@ def main():
     from zoo.errors import ZooError
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("reference", help="PyTorch checkpoint (.pth / .pkl / .pt; legacy or zip format)")
+    p.add_argument("reference", help="PyTorch checkpoint (.pth / .pkl / .pt; legacy or zip format) or "
+                                     "MatConvNet SimpleNN network (MATLAB v7.3 .mat)")
     p.add_argument("--arch", required=True, help="zoo architecture with a registered port")
     p.add_argument("--out", required=True, help="output FILE.weights.h5")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
@@ -34,7 +37,7 @@ def main():
 
     import zoo
     from zoo.hub import sha256_of
-    from zoo.port.legacy_torch import LegacyTorchError, load_legacy_torch
+    from zoo.port import read_reference
     from zoo.port.mappings import PORTS
     from zoo.weights_io import check_compatible, save_atomic
 
@@ -42,13 +45,7 @@ def main():
         raise ZooError(f"no port for arch {args.arch!r}; ports exist for: {', '.join(sorted(PORTS))}")
     if not args.out.endswith(".weights.h5"):
         raise ZooError(f"--out must end with .weights.h5, got {args.out}")
-    ref = Path(args.reference)
-    try:
-        state_dict = load_legacy_torch(ref)
-    except (OSError, LegacyTorchError) as e:
-        raise ZooError(f"cannot read {ref} as a PyTorch checkpoint: {e}") from None
-    except Exception as e:  # a corrupt pickle can fail in many ways; never a traceback
-        raise ZooError(f"cannot read {ref} as a PyTorch checkpoint: {type(e).__name__}: {e}") from None
+    state_dict = read_reference(Path(args.reference))
 
     model = zoo.load(args.arch, weights=None, **options)
     PORTS[args.arch](state_dict, model)

@@ -299,8 +299,9 @@ def port_xdncnn(state_dict, model) -> None:
 
 
 @register_port("dncnn", "dncnn_b", "dncnn_s25")
-def port_dncnn_kair(state_dict, model) -> None:
-    """cszn/KAIR DnCNN (``models/network_dncnn.py``, ``model_zoo/dncnn_*.pth``), BN merged.
+def port_dncnn(state_dict, model) -> None:
+    """cszn/KAIR DnCNN (``models/network_dncnn.py``, ``model_zoo/dncnn_*.pth``), BN merged; or the
+    authors' MatConvNet files (same BN-merged weights, see :func:`_port_dncnn_matconvnet`).
 
     KAIR's ``DnCNN(nb=17, act_mode='R')`` is a ``Sequential`` of conv, ReLU, ..., conv: the
     convolutions are ``model.0``, ``model.2``, ..., ``model.{2 (depth - 1)}``, every one with a
@@ -308,15 +309,53 @@ def port_dncnn_kair(state_dict, model) -> None:
     ``batch_norm=False`` (``dncnn_s25`` is; for ``dncnn``/``dncnn_b`` pass ``--option
     batch_norm=false`` to tools/port_weights.py).
     """
+    matconvnet = any(key.endswith(".type") for key in state_dict)
+    source = "cszn/DnCNN MatConvNet" if matconvnet else "cszn/KAIR"
     if any(layer.name.startswith("bn") for layer in model.layers):
         raise WeightsMismatchError(
-            f"KAIR's DnCNN checkpoints have batch norm merged into the convolutions; build "
+            f"{source} DnCNN weights have batch norm merged into the convolutions; build "
             f"{model.name} with batch_norm=False (tools/port_weights.py --option batch_norm=false)"
         )
     depth = sum(1 for layer in model.layers if layer.name.startswith("conv"))
+    if matconvnet:
+        _port_dncnn_matconvnet(state_dict, model, depth)
+        return
     with Porter(state_dict, model, f"{model.name} (cszn/KAIR BN-merged DnCNN layout, depth {depth})") as p:
         for i in range(1, depth + 1):
             p.conv(f"conv{i}", f"model.{2 * (i - 1)}")
+
+
+def _port_dncnn_matconvnet(state_dict, model, depth: int) -> None:
+    """cszn/DnCNN ``model/specifics/sigma=*.mat`` / ``model/GD_Gray_Blind.mat`` (read by
+    :func:`zoo.port.matconvnet.load_matconvnet`): SimpleNN ``conv, relu, ..., conv``, batch norm
+    merged, every conv 3x3 with pad 1, stride 1 and a bias; every ReLU with leak 0."""
+    kinds = [(key[: -len(".type")], str(value)) for key, value in state_dict.items() if key.endswith(".type")]
+    want = ["conv" if i % 2 == 0 else "relu" for i in range(2 * depth - 1)]
+    got = [kind for _, kind in kinds]
+    if got != want:
+        others = sorted(set(got) - {"conv", "relu"})
+        raise WeightsMismatchError(
+            f"the MatConvNet network does not fit {model.name}: it has {len(got)} layers ({got.count('conv')} conv, "
+            f"{got.count('relu')} relu{', ' + ', '.join(others) if others else ''}); DnCNN of depth {depth} is "
+            f"{depth} convs with a ReLU between each two. Check the --arch (dncnn_b is the 20-layer blind DnCNN)")
+    with Porter(state_dict, model, f"{model.name} (cszn/DnCNN MatConvNet SimpleNN, depth {depth})") as p:
+        convs = iter(range(1, depth + 1))
+        for name, kind in kinds:
+            p.take(f"{name}.type")
+            if kind == "relu":
+                leak = p.take(f"{name}.leak")
+                if leak is not None and np.any(leak != 0):
+                    p.problems.append(f"{name}: ReLU leak {leak.tolist()}, the zoo's DnCNN has plain ReLUs")
+                continue
+            for option, value in (("pad", 1), ("stride", 1)):
+                found = p.take(f"{name}.{option}")
+                if found is not None and np.any(found != value):
+                    p.problems.append(f"{name}: {option} {found.tolist()}, DnCNN's 3x3 convs use {option} {value}")
+            if p.has(f"{name}.dilate"):
+                dilate = p.take(f"{name}.dilate")
+                if np.any(dilate != 1):
+                    p.problems.append(f"{name}: dilation {dilate.tolist()}, DnCNN's convs are not dilated")
+            p.conv(f"conv{next(convs)}", name)
 
 
 @register_port("cscnet", "cscnet_s15", "cscnet_s25", "cscnet_s50")
