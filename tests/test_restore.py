@@ -152,3 +152,19 @@ def test_long_range_layers_declare_their_context(shift_average):
     np.testing.assert_allclose(runner(x), whole, atol=1e-5)
     with pytest.raises(InvalidInputError, match="smaller than the network accepts"):
         runner(np.zeros((9, 40, 1), np.float32))
+
+
+def test_half_resolution_nets_tile_exactly_on_their_block_grid():
+    """FFDNet folds 2x2 blocks: its radius counts convs at double reach, tiles start on even pixels,
+    and odd image sizes (edge padding inside the model) tile like the whole image."""
+    import keras
+
+    keras.utils.set_random_seed(1)
+    net = zoo.load("ffdnet", weights=None, depth=6)
+    last = net.get_layer("conv6")
+    last.set_weights([w * 30 for w in last.get_weights()])  # make far context matter
+    runner = TiledRunner(net, tile=32)
+    assert runner.radius == 1 + 6 * 2 and runner.align == 2
+    x = np.random.default_rng(2).random((67, 81, 1), dtype=np.float32)
+    whole = np.asarray(net(x[None]))[0]
+    np.testing.assert_allclose(runner(x), whole, atol=1e-5)

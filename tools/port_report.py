@@ -27,6 +27,8 @@ PORTS = [
     ("cszn__DnCNN/model/specifics/sigma=50.mat", "dncnn", {"batch_norm": False}, "dn", 50, "Set12 27.18 (DnCNN paper)"),
     ("cszn__DnCNN/model/GD_Gray_Blind.mat", "dncnn_b", {"batch_norm": False}, "dn", (15, 25, 50),
      "Set12 32.68 / 30.36 / 27.21 (DnCNN paper, DnCNN-B)"),
+    # FFDNet: one network, the noise level is a build option (ffdnet(sigma=...)), measured per level
+    ("cszn__FFDNet/models/FFDNet_gray.mat", "ffdnet", {}, "dn", (15, 25, 50), "BSD68 31.63 / 29.19 / 26.29 (paper)"),
     ("drorsimon__CSCNet/trained_models/sigma_15.model", "cscnet", {}, "dn", 15, "-"),
     ("drorsimon__CSCNet/trained_models/sigma_25.model", "cscnet", {}, "dn", 25, "-"),
     ("drorsimon__CSCNet/trained_models/sigma_50.model", "cscnet", {}, "dn", 50, "-"),
@@ -74,8 +76,9 @@ def main():
         if not path.is_file():
             matches = sorted(root.glob(str(Path(rel).parent / "*")))
             raise ZooError(f"{path} not found; files there: {[m.name for m in matches]}")
+        state_dict = read_reference(path)
         model = zoo.load(arch, weights=None, **options)
-        MAPPINGS[arch](read_reference(path), model)
+        MAPPINGS[arch](state_dict, model)
         if task == "sr-y":
             from zoo.eval_sr import evaluate_sr_y, y_net_fn
 
@@ -87,7 +90,12 @@ def main():
             from zoo.eval_dn import evaluate_denoiser, model_predict
 
             sigmas = level if isinstance(level, tuple) else (level,)  # a blind model: several levels
-            psnrs = [evaluate_denoiser(model_predict(model), s)["psnr"] for s in sigmas]
+            psnrs = []
+            for s in sigmas:
+                if "sigma" in zoo.registry.get_spec(arch).builder_defaults():  # a noise-level-conditioned net
+                    model = zoo.load(arch, weights=None, **options, sigma=s)
+                    MAPPINGS[arch](state_dict, model)
+                psnrs.append(evaluate_denoiser(model_predict(model), s)["psnr"])
             measured = f"sigma {'/'.join(map(str, sigmas))}: Set12 {' / '.join(f'{v:.2f}' for v in psnrs)}"
         trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
         rows.append((rel, arch, trainable, measured, paper))

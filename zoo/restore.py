@@ -29,7 +29,7 @@ DEFAULT_TILE = 256  # input pixels per tile side
 
 def receptive_radius(model) -> int:
     """How many input pixels of context one output pixel depends on, on each side."""
-    from zoo.layers import PixelShuffle, XUnit
+    from zoo.layers import PixelShuffle, PixelUnshuffle, XUnit
 
     radius, upscale = 0.0, 1
     stack = list(model.layers)
@@ -37,6 +37,10 @@ def receptive_radius(model) -> int:
         layer = stack.pop(0)
         if hasattr(layer, "layers") and layer.layers and not isinstance(layer, XUnit):
             stack = list(layer.layers) + stack
+            continue
+        if isinstance(layer, PixelUnshuffle):  # a block reaches s - 1 pixels; later layers see coarser pixels
+            radius += (layer.scale - 1) / upscale
+            upscale /= layer.scale
             continue
         declared = getattr(layer, "receptive_radius", None)
         if isinstance(declared, int):  # layers with long-range context say how far it reaches

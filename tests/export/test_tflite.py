@@ -42,7 +42,7 @@ def test_every_model_exports_to_float32_builtins(spec, tmp_path):
 
 # One spec per restoration architecture (the tagged variants share a builder); LIDIA's patch search
 # stays float (test below); the untrained 16-block SRResNets exceed the verification tolerance.
-INT8_ARCHS = ("xunit_sr_x4", "relu_sr_x4", "xsrcnnf", "srcnn", "dncnn", "xdncnn", "cscnet", "deep_ksvd")
+INT8_ARCHS = ("xunit_sr_x4", "relu_sr_x4", "xsrcnnf", "srcnn", "dncnn", "xdncnn", "cscnet", "deep_ksvd", "ffdnet")
 
 
 @pytest.mark.parametrize("spec", [s for s in RESTORATION if s.arch in INT8_ARCHS] +
@@ -139,6 +139,20 @@ def test_dynamic_size_is_kept_for_fully_convolutional_models(tmp_path):
 
     sig = Interpreter(model_path=str(tmp_path / "d.tflite")).get_input_details()[0]["shape_signature"]
     assert list(sig) == [1, -1, -1, 3]
+
+
+def test_padding_and_cropping_sizes_stay_dynamic_in_tflite(tmp_path):
+    """FFDNet pads odd sizes to even and crops back with run-time sizes: one export, any H x W."""
+    from zoo.runtime import LiteRTModel
+
+    spec = registry.get_spec("ffdnet")
+    model = zoo.load("ffdnet", weights=None, depth=4)
+    zoo.export.tflite(model, tmp_path / "f.tflite", verification_data=_smooth(spec))
+    lite = LiteRTModel(tmp_path / "f.tflite", num_threads=1)
+    assert lite.dynamic and lite.align == 2
+    for h, w in ((24, 24), (25, 19), (8, 31)):
+        x = np.random.default_rng(h).random((1, h, w, 1), dtype=np.float32)
+        np.testing.assert_allclose(lite(x), np.asarray(model(x)), atol=1e-5)
 
 
 def test_runtime_without_tensorflow(tmp_path):

@@ -23,6 +23,7 @@ PAPER_COUNTS = {
     "cscnet_s15": 63_700,
     "cscnet_s25": 63_700,
     "cscnet_s50": 63_700,
+    "ffdnet": 485_316,  # (5 x 9 + 1) x 64 + 13 x (64 x 9 + 1) x 64 + (64 x 9 + 1) x 4
 }
 
 ENTRY_POINTS = {  # name -> (architecture builder it wraps, sigma of its weights)
@@ -66,7 +67,7 @@ def test_dncnn_bias_and_batch_norm_layout():
         zoo.load("dncnn", weights=None, depth=2)
 
 
-@pytest.mark.parametrize("arch", ["dncnn", "xdncnn", "cscnet"])
+@pytest.mark.parametrize("arch", ["dncnn", "xdncnn", "cscnet", "ffdnet"])
 def test_fully_convolutional_on_odd_sizes(arch):
     model = zoo.load(arch, weights=None)
     for h, w in [(23, 31), (37, 26)]:  # CSCNet's reflect padding needs >= 23 pixels a side
@@ -120,10 +121,37 @@ def test_entry_points_resolve_to_one_default_tag(name, expected):
 
 
 def test_architectures_carry_no_weights():
-    for arch in ("dncnn", "dncnn_b", "xdncnn", "cscnet"):
+    for arch in ("dncnn", "dncnn_b", "xdncnn", "cscnet", "ffdnet"):
         assert get_spec(arch).tags == {} and get_spec(arch).default_tag is None
         with pytest.raises(ZooError, match="no published weights"):
             zoo.load(arch)
+
+
+def test_ffdnet_noise_level_is_a_build_option_of_the_same_weights(tmp_path):
+    """One weights file, any sigma in [0, 75]: the level only changes the appended map channel."""
+    m25 = zoo.load("ffdnet", weights=None)
+    assert m25.get_layer("noise_map").sigma == 25.0 and m25.get_layer("noise_map").get_config()["sigma"] == 25.0
+    path = tmp_path / "f.weights.h5"
+    m25.save_weights(path)
+    m50 = zoo.load("ffdnet", weights=path, sigma=50)
+    x = _x(17, 22)
+    y25, y50 = np.asarray(m25(x)), np.asarray(m50(x))
+    assert y25.shape == y50.shape == (1, 17, 22, 1) and np.abs(y25 - y50).max() > 1e-4
+    np.testing.assert_allclose(np.asarray(zoo.load("ffdnet", weights=path, sigma=25)(x)), y25, atol=1e-6)
+    for bad in (-1, 80, float("nan")):
+        with pytest.raises(ValueError, match=r"sigma in \[0, 75\]"):
+            zoo.load("ffdnet", weights=None, sigma=bad)
+
+
+def test_ffdnet_works_on_half_resolution_blocks_and_pads_odd_sizes_with_the_edge():
+    """Odd images are padded by repeating the last row / column (the authors' MATLAB demo), so the
+    output of an odd image equals the crop of the output of its edge-extended even version."""
+    model = zoo.load("ffdnet", weights=None)
+    x = _x(15, 21)
+    even = np.concatenate([x, x[:, -1:]], 1)
+    even = np.concatenate([even, even[:, :, -1:]], 2)
+    np.testing.assert_allclose(np.asarray(model(x)), np.asarray(model(even))[:, :15, :21], atol=1e-6)
+    assert model.get_layer("conv1").input.shape[-1] == 5  # 4 sub-images + the noise map
 
 
 # ------------------------------------------------------------------------- CSCNet layer

@@ -7,10 +7,10 @@ MatConvNet files (cszn/DnCNN ``model/specifics/sigma=*.mat``, ``model/GD_Gray_Bl
     into the Keras DnCNN with the output of a numpy forward pass;
 (b) wrong files and wrong architectures are refused with one clear message;
 (c) with ../shared: the authors' sigma 25 file gives bit for bit the weights of KAIR's
-    dncnn_25.pth (KAIR says it converted them from these files), and the sigma 15 and blind
-    files reproduce Set12 PSNRs measured with these ports (full-Set12 numbers in docs/ports.md:
-    32.86 / 30.45 / 27.20 and blind 32.69 / 30.38 / 27.22, paper 32.86 / 30.44 / 27.18 and
-    32.68 / 30.36 / 27.21).
+    dncnn_25.pth (KAIR says it converted them from these files), and the sigma 15, blind and
+    FFDNet files reproduce Set12 PSNRs measured with these ports (full-Set12 numbers in
+    docs/ports.md: 32.86 / 30.45 / 27.20 and blind 32.69 / 30.38 / 27.22, paper 32.86 / 30.44 /
+    27.18 and 32.68 / 30.36 / 27.21; FFDNet 32.76 / 30.44 / 27.32).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import h5py
 import numpy as np
 import pytest
 from conftest import REPO, clean_env, shared_path
-from test_port_denoisers import kair_forward, kair_state_dict
+from test_port_denoisers import conv2d, kair_forward, kair_state_dict
 
 import zoo
 from zoo.errors import WeightsMismatchError, ZooError
@@ -148,6 +148,67 @@ def test_tool_reads_a_mat_file_and_reports_bad_ones_in_one_line(tmp_path):
     assert not (tmp_path / "bad.weights.h5").exists()
 
 
+# ----------------------------------------------------------------------------- FFDNet
+
+
+def ffdnet_matconvnet(depth=15, seed=0):
+    """FFDNet_gray.mat's layer list with random weights: SubP(0.5), concat, convs, SubP(2)."""
+    rng = np.random.default_rng(seed)
+    layers = [("SubP", "layer1", [], {"scale": 0.5}), ("concat", "layer2", [], {})]
+    for i in range(depth):
+        c_in, c_out = (5 if i == 0 else 64), (4 if i == depth - 1 else 64)
+        w = rng.normal(0, np.sqrt(2.0 / (9 * c_in)), (3, 3, c_in, c_out)).astype(np.float32)
+        w[0, 2] += 0.2 * (i == 0)  # asymmetric: a kh/kw swap would show
+        b = rng.normal(0, 0.05, (1, c_out)).astype(np.float32)
+        layers.append(("conv", f"layer{3 + 2 * i}", [w, b], {"pad": 1, "stride": 1}))
+        if i < depth - 1:
+            layers.append(("relu", f"layer{4 + 2 * i}", [], {"leak": 0}))
+    return layers + [("SubP", f"layer{3 + 2 * depth}", [], {"scale": 2.0})]
+
+
+def ffdnet_forward(layers, image, sigma):
+    """The authors' forward pass on an even-sized (H, W) image, MATLAB's column-major 2x2 folding:
+    sub-image k holds the pixels at block offset (k % 2, k // 2)."""
+    offsets = [(k % 2, k // 2) for k in range(4)]
+    x = np.stack([image[i::2, j::2] for i, j in offsets] + [np.full(image[::2, ::2].shape, sigma / 255)])[None]
+    convs = [(w, b) for kind, _, wb, _ in layers if kind == "conv" for w, b in [wb]]
+    for n, (w, b) in enumerate(convs):
+        x = conv2d(x, w.transpose(3, 2, 0, 1).astype(np.float64), b.reshape(-1).astype(np.float64))
+        x = np.maximum(x, 0) if n < len(convs) - 1 else x
+    out = np.zeros(image.shape)
+    for k, (i, j) in enumerate(offsets):
+        out[i::2, j::2] = x[0, k]
+    return out
+
+
+@pytest.mark.parametrize("sigma", [10, 60])
+def test_ffdnet_port_matches_the_authors_forward_pass(tmp_path, sigma):
+    layers = ffdnet_matconvnet(depth=4, seed=sigma)
+    write_simplenn(tmp_path / "ffd.mat", layers)
+    model = zoo.load("ffdnet", weights=None, depth=4, sigma=sigma)
+    PORTS["ffdnet"](read_reference(tmp_path / "ffd.mat"), model)
+    image = np.random.default_rng(1).uniform(0, 1, (14, 10))
+    want = ffdnet_forward(layers, image, sigma)
+    got = np.asarray(model(image[None, ..., None].astype(np.float32)))[0, ..., 0]
+    np.testing.assert_allclose(got, want, rtol=0, atol=3e-5)
+
+
+def test_ffdnet_port_checks_the_structure(tmp_path):
+    write_simplenn(tmp_path / "ffd.mat", ffdnet_matconvnet(depth=4))
+    state = read_reference(tmp_path / "ffd.mat")
+    with pytest.raises(WeightsMismatchError, match="FFDNet of depth 15 is SubP, concat, 15 convs"):
+        PORTS["ffdnet"](state, zoo.load("ffdnet", weights=None))
+    with pytest.raises(WeightsMismatchError, match=r"it has 10 layers \(4 conv, 3 relu, SubP, concat\)"):
+        PORTS["dncnn"](state, zoo.load("dncnn", weights=None, batch_norm=False))
+    with pytest.raises(WeightsMismatchError, match="reads the authors' MatConvNet file"):
+        PORTS["ffdnet"](kair_state_dict(depth=4), zoo.load("ffdnet", weights=None, depth=4))
+    bad = ffdnet_matconvnet(depth=4)
+    bad[0] = ("SubP", "layer1", [], {"scale": 0.25})
+    write_simplenn(tmp_path / "bad.mat", bad)
+    with pytest.raises(WeightsMismatchError, match=r"layer1: SubP scale \[0.25\]"):
+        PORTS["ffdnet"](read_reference(tmp_path / "bad.mat"), zoo.load("ffdnet", weights=None, depth=4))
+
+
 DNCNN = ("reference_weights", "cszn__DnCNN", "model")
 
 
@@ -176,3 +237,19 @@ def test_authors_matconvnet_files_on_two_set12_images(file, arch, sigma, expecte
     PORTS[arch](read_reference(shared_path(*DNCNN, *file)), model)
     got = evaluate_denoiser(model_predict(model), sigma, limit=2)
     assert got["num_images"] == 2 and abs(got["psnr"] - expected) <= 0.02, got
+
+
+FFDNET_FIRST2 = {15: 33.7300, 50: 28.6902}  # first two Set12 images, measured with this port
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("sigma", sorted(FFDNET_FIRST2))
+def test_authors_ffdnet_file_on_two_set12_images(tmp_path, sigma):
+    from zoo.eval_dn import evaluate_denoiser, model_predict
+
+    shared_path("denoise_set12")
+    state = read_reference(shared_path("reference_weights", "cszn__FFDNet", "models", "FFDNet_gray.mat"))
+    model = zoo.load("ffdnet", weights=None, sigma=sigma)
+    PORTS["ffdnet"](state, model)
+    got = evaluate_denoiser(model_predict(model), sigma, limit=2)
+    assert got["num_images"] == 2 and abs(got["psnr"] - FFDNET_FIRST2[sigma]) <= 0.02, got

@@ -42,6 +42,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from zoo.layers.resample import counted_size
+
 
 def _power_method_norm(kernel: np.ndarray, stride: int, needles: int = 12, iters: int = 60,
                        seed: int = 0) -> float:
@@ -65,21 +67,6 @@ def _power_method_norm(kernel: np.ndarray, stride: int, needles: int = 12, iters
             for v in range(k):
                 x += y[u:u + (needles - 1) * stride + 1:stride, v:v + (needles - 1) * stride + 1:stride, None] * kernel[u, v]
     return float(np.linalg.norm(x))
-
-
-def _counted_size(x, axis: int):
-    """``x.shape[axis]`` (int32) counted from the data of ``x`` at run time.
-
-    The paddings and windows of the shift averaging depend on the image size modulo the stride.
-    Taken from ``ops.shape``, they become constants when a converter is given a fixed input size
-    (the TFLite converter folds shapes), and the model then breaks when it is resized at run time
-    (``Interpreter.resize_tensor_input``, tiles of another size). Counting the elements of one
-    line of ``x`` -- ``(v != v) + (v == v)`` is 1 for every value, NaN included -- cannot be
-    folded, so every size below stays a run-time quantity.
-    """
-    line = x[0, :, 0, 0] if axis == 1 else x[0, 0, :, 0]
-    ones = ops.cast(ops.not_equal(line, line), "int32") + ops.cast(ops.equal(line, line), "int32")
-    return ops.sum(ones)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -183,7 +170,7 @@ class ConvLista(layers.Layer):
     def call(self, x):
         s, k = self.stride, self.atom_size
         n = ops.shape(x)[0]
-        h, w = _counted_size(x, 1), _counted_size(x, 2)
+        h, w = counted_size(x, 1), counted_size(x, 2)
         # calc_pad_sizes: p makes (size + s + p - k) a multiple of s, then s more at the end.
         p_h = (s - (h + s - k) % s) % s
         p_w = (s - (w + s - k) % s) % s

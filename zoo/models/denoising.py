@@ -12,7 +12,8 @@ Names
 Two layers of names, so that the published denoisers are found by what they do:
 
 * **architectures** -- ``dncnn`` (DnCNN-S, 17 layers), ``dncnn_b`` (DnCNN-B, 20 layers, blind),
-  ``xdncnn`` (xDnCNN of the xUnit paper), ``cscnet`` (CSCNet) and ``deep_ksvd`` (Deep K-SVD).  They carry no weights: use
+  ``xdncnn`` (xDnCNN of the xUnit paper), ``ffdnet`` (FFDNet, the noise level a build option),
+  ``cscnet`` (CSCNet) and ``deep_ksvd`` (Deep K-SVD).  They carry no weights: use
   them with ``weights=None`` (training, research) or ``weights=PATH`` (e.g. a port of the
   authors' checkpoint made with ``tools/port_weights.py``), and with every builder option.
 * **ready-to-use denoisers** -- one registered entry point per noise level, named
@@ -38,7 +39,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from zoo.layers import BatchNormalization, XUnit
+from zoo.layers import BatchNormalization, CropLike, NoiseLevelMap, PadToMultiple, PixelShuffle, PixelUnshuffle, XUnit
 from zoo.layers.cscnet import ConvLista
 from zoo.registry import InputSpec, WeightTag, register
 
@@ -47,6 +48,8 @@ DNCNN_PAPER = ("Zhang, Zuo, Chen, Meng, Zhang, Beyond a Gaussian Denoiser: Resid
 XUNIT_PAPER = ("Kligvasser, Rott Shaham, Michaeli, xUnit: Learning a Spatial Activation Function "
                "for Efficient Image Restoration, CVPR 2018")
 CSCNET_PAPER = "Simon, Elad, Rethinking the CSC Model for Natural Images, NeurIPS 2019"
+FFDNET_PAPER = ("Zhang, Zuo, Zhang, FFDNet: Toward a Fast and Flexible Solution for CNN-Based Image Denoising, "
+                "IEEE TIP 2018")
 
 GREY = InputSpec(shape=(None, None, 1), channels="grey")
 
@@ -176,6 +179,49 @@ def xunit_dn_s50(*, cells=8, filters=64, xunit_kernel=9):
 def xunit_dn_blind(*, cells=8, filters=64, xunit_kernel=9):
     """xDnCNN blind grey denoiser, noise sigma 0-55 (304,641 parameters)."""
     return build_xdncnn(cells=cells, filters=filters, xunit_kernel=xunit_kernel, name="xunit_dn_blind")
+
+
+# ----------------------------------------------------------------------------------- FFDNet
+
+#: Noise levels FFDNet (grey) was trained for, on the 0-255 scale.
+FFDNET_SIGMA_RANGE = (0.0, 75.0)
+
+
+def build_ffdnet(*, sigma=25.0, depth=15, filters=64, name="ffdnet"):
+    """FFDNet (grey): the image is padded to even size (edge repeated), folded into 4 half-size
+    sub-images, a constant noise-level map ``sigma / 255`` is appended, ``depth`` 3x3 convs
+    (ReLU between) predict the 4 clean sub-images, which are unfolded and cropped back.
+
+    The network works at half resolution (about 4x cheaper than DnCNN per pixel) and one set of
+    weights serves every noise level: ``sigma`` is a build option, not a weight.
+    """
+    lo, hi = FFDNET_SIGMA_RANGE
+    if not lo <= float(sigma) <= hi:
+        raise ValueError(f"FFDNet takes a noise level sigma in [{lo:g}, {hi:g}] (0-255 scale), got {sigma}")
+    if int(depth) < 2:
+        raise ValueError(f"FFDNet needs depth >= 2 (first and last conv), got {depth}")
+    inputs = _noisy_input()
+    x = PadToMultiple(2, name="pad_even")(inputs)
+    x = PixelUnshuffle(2, name="unshuffle")(x)
+    x = NoiseLevelMap(sigma, name="noise_map")(x)
+    for i in range(1, depth):
+        x = layers.Conv2D(filters, 3, padding="same", name=f"conv{i}")(x)
+        x = layers.ReLU(name=f"relu{i}")(x)
+    x = layers.Conv2D(4, 3, padding="same", name=f"conv{depth}")(x)
+    x = PixelShuffle(2, name="shuffle")(x)
+    outputs = CropLike(name="crop")([x, inputs])
+    return keras.Model(inputs, outputs, name=name)
+
+
+@register(family="denoising", task="denoising", paper=FFDNET_PAPER, input_spec=GREY)
+def ffdnet(*, sigma=25.0, depth=15):
+    """FFDNet grey, one network for noise levels 0-75 set by ``sigma`` (485,316 parameters).
+
+    No weights are published (the authors' files carry no licence); port them with
+    ``tools/port_weights.py FFDNet_gray.mat --arch ffdnet --out ffdnet.weights.h5``, then
+    ``zoo.load("ffdnet", weights="ffdnet.weights.h5", sigma=30)`` gives the sigma-30 denoiser.
+    """
+    return build_ffdnet(sigma=sigma, depth=depth, name="ffdnet")
 
 
 # ----------------------------------------------------------------------------------- CSCNet

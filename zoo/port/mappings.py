@@ -329,7 +329,7 @@ def _port_dncnn_matconvnet(state_dict, model, depth: int) -> None:
     """cszn/DnCNN ``model/specifics/sigma=*.mat`` / ``model/GD_Gray_Blind.mat`` (read by
     :func:`zoo.port.matconvnet.load_matconvnet`): SimpleNN ``conv, relu, ..., conv``, batch norm
     merged, every conv 3x3 with pad 1, stride 1 and a bias; every ReLU with leak 0."""
-    kinds = [(key[: -len(".type")], str(value)) for key, value in state_dict.items() if key.endswith(".type")]
+    kinds = _matconvnet_layers(state_dict)
     want = ["conv" if i % 2 == 0 else "relu" for i in range(2 * depth - 1)]
     got = [kind for _, kind in kinds]
     if got != want:
@@ -343,19 +343,80 @@ def _port_dncnn_matconvnet(state_dict, model, depth: int) -> None:
         for name, kind in kinds:
             p.take(f"{name}.type")
             if kind == "relu":
-                leak = p.take(f"{name}.leak")
-                if leak is not None and np.any(leak != 0):
-                    p.problems.append(f"{name}: ReLU leak {leak.tolist()}, the zoo's DnCNN has plain ReLUs")
+                _check_relu(p, name)
                 continue
-            for option, value in (("pad", 1), ("stride", 1)):
-                found = p.take(f"{name}.{option}")
-                if found is not None and np.any(found != value):
-                    p.problems.append(f"{name}: {option} {found.tolist()}, DnCNN's 3x3 convs use {option} {value}")
-            if p.has(f"{name}.dilate"):
-                dilate = p.take(f"{name}.dilate")
-                if np.any(dilate != 1):
-                    p.problems.append(f"{name}: dilation {dilate.tolist()}, DnCNN's convs are not dilated")
+            _check_conv_options(p, name)
             p.conv(f"conv{next(convs)}", name)
+
+
+def _matconvnet_layers(state_dict) -> list[tuple[str, str]]:
+    """``[(layer name, type)]`` of a state dict read by :func:`zoo.port.matconvnet.load_matconvnet`."""
+    return [(key[: -len(".type")], str(value)) for key, value in state_dict.items() if key.endswith(".type")]
+
+
+def _check_conv_options(p: "Porter", name: str) -> None:
+    """A MatConvNet 3x3 conv of a DnCNN-family net: pad 1, stride 1, no dilation."""
+    for option, value in (("pad", 1), ("stride", 1)):
+        found = p.take(f"{name}.{option}")
+        if found is not None and np.any(found != value):
+            p.problems.append(f"{name}: {option} {found.tolist()}, the 3x3 convs use {option} {value}")
+    if p.has(f"{name}.dilate"):
+        dilate = p.take(f"{name}.dilate")
+        if np.any(dilate != 1):
+            p.problems.append(f"{name}: dilation {dilate.tolist()}, the convs are not dilated")
+
+
+def _check_relu(p: "Porter", name: str) -> None:
+    leak = p.take(f"{name}.leak")
+    if leak is not None and np.any(leak != 0):
+        p.problems.append(f"{name}: ReLU leak {leak.tolist()}, the zoo's nets have plain ReLUs")
+
+
+#: MatConvNet's SubP folds a 2x2 block in MATLAB's column-major order, (0,0), (1,0), (0,1), (1,1);
+#: TensorFlow's space_to_depth / depth_to_space use row-major order, (0,0), (0,1), (1,0), (1,1).
+_SUBP_TO_TF = [0, 2, 1, 3]
+
+
+@register_port("ffdnet")
+def port_ffdnet(state_dict, model) -> None:
+    """cszn/FFDNet ``models/FFDNet_gray.mat`` (MatConvNet SimpleNN, read by
+    :func:`zoo.port.matconvnet.load_matconvnet`): ``SubP(0.5), concat(noise map), conv, relu, ...,
+    conv, SubP(2)``.  The first conv's 4 image input channels and the last conv's 4 outputs are
+    reordered from MatConvNet's column-major block order to TensorFlow's; the noise-map input
+    channel stays last (the authors' concat appends it)."""
+    if not any(key.endswith(".type") for key in state_dict):
+        raise WeightsMismatchError("the ffdnet port reads the authors' MatConvNet file (FFDNet_gray.mat); "
+                                   "this state dict is not one")
+    depth = sum(1 for layer in model.layers if layer.name.startswith("conv"))
+    kinds = _matconvnet_layers(state_dict)
+    want = ["SubP", "concat"] + ["conv" if i % 2 == 0 else "relu" for i in range(2 * depth - 1)] + ["SubP"]
+    got = [kind for _, kind in kinds]
+    if got != want:
+        raise WeightsMismatchError(
+            f"the MatConvNet network does not fit {model.name}: its layers are {len(got)} ({got.count('conv')} conv, "
+            f"first {got[:3]}, last {got[-2:]}); FFDNet of depth {depth} is SubP, concat, {depth} convs with "
+            f"ReLUs between, SubP. Check the file (FFDNet_gray.mat) and the --arch")
+    sd = dict(state_dict)
+    first, last = kinds[2][0], kinds[-2][0]
+    for key in (f"{first}.weight",):
+        if key in sd and sd[key].shape[1] == 5:
+            sd[key] = sd[key][:, _SUBP_TO_TF + [4]]
+    for key in (f"{last}.weight", f"{last}.bias"):
+        if key in sd and sd[key].shape[0] == 4:
+            sd[key] = sd[key][_SUBP_TO_TF]
+    with Porter(sd, model, f"{model.name} (cszn/FFDNet MatConvNet SimpleNN, depth {depth})") as p:
+        convs = iter(range(1, depth + 1))
+        for (name, kind), scale in zip(kinds, [0.5, None] + [None] * (2 * depth - 1) + [2.0]):
+            p.take(f"{name}.type")
+            if kind == "SubP":
+                found = p.take(f"{name}.scale")
+                if found is not None and np.any(found != scale):
+                    p.problems.append(f"{name}: SubP scale {found.tolist()}, FFDNet folds 2x2 blocks ({scale:g})")
+            elif kind == "relu":
+                _check_relu(p, name)
+            elif kind == "conv":
+                _check_conv_options(p, name)
+                p.conv(f"conv{next(convs)}", name)
 
 
 @register_port("cscnet", "cscnet_s15", "cscnet_s25", "cscnet_s50")

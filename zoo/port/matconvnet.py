@@ -36,7 +36,7 @@ __all__ = ["MatConvNetError", "is_mat_v73", "load_matconvnet"]
 
 MAT73_HEADER = b"MATLAB 7.3 MAT-file"
 #: numeric layer options kept in the state dict (everything a port may want to check)
-OPTIONS = ("pad", "stride", "dilate", "leak", "epsilon", "method", "pool")
+OPTIONS = ("pad", "stride", "dilate", "leak", "epsilon", "method", "pool", "scale")
 
 
 class MatConvNetError(ValueError):
