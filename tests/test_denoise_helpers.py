@@ -88,3 +88,38 @@ def test_default_denoiser_has_published_weights():
     spec, tag = registry.resolve_name(DEFAULT_DENOISER)
     assert spec.task == "denoising" and tag is not None
     assert manifest.get_entry(f"{spec.arch}.{tag.tag}") is not None, f"{DEFAULT_DENOISER} has no published weights"
+
+
+def test_noise_conditioned_net_takes_sigma_and_a_weights_file(tmp_path):
+    """FFDNet by name: --weights FILE (e.g. a port) and --sigma as the network's input, in Python
+    and on the command line; a missing or out-of-range sigma is one clear error."""
+    from conftest import run_zoo
+
+    import zoo
+    from zoo.data.image_io import read_image, write_image
+    from zoo.errors import ZooError
+
+    net = zoo.load("ffdnet", weights=None, sigma=30)
+    net.save_weights(tmp_path / "f.weights.h5")
+    noisy = (np.random.default_rng(4).random((67, 71, 1)) * 255).astype(np.uint8)
+    got = denoise(noisy, "ffdnet", sigma=30, weights=tmp_path / "f.weights.h5", tile=64)
+    want = np.round(np.clip(np.asarray(net(noisy[None].astype(np.float32) / 255))[0], 0, 1) * 255)
+    assert got.dtype == np.uint8 and np.abs(got.astype(int) - want).max() <= 1
+    with pytest.raises(ZooError, match="give sigma"):
+        denoise(noisy, "ffdnet", weights=tmp_path / "f.weights.h5")
+    with pytest.raises(ZooError, match=r"ffdnet: FFDNet takes a noise level sigma in \[0, 75\]"):
+        denoise(noisy, "ffdnet", sigma=90, weights=tmp_path / "f.weights.h5")
+    with pytest.raises(ZooError, match="applies to a model name"):
+        denoise(noisy, net, weights=tmp_path / "f.weights.h5")
+
+    write_image(tmp_path / "n.png", noisy, bit_depth=8)
+    ok = run_zoo("denoise", str(tmp_path / "n.png"), str(tmp_path / "c.png"), "--model", "ffdnet",
+                 "--weights", str(tmp_path / "f.weights.h5"), "--sigma", "30")
+    assert ok.returncode == 0, ok.stderr
+    np.testing.assert_array_equal(read_image(tmp_path / "c.png").pixels.shape, (67, 71, 1))
+    for extra, message in ((["--weights", str(tmp_path / "f.weights.h5")], "give sigma"),
+                           (["--weights", str(tmp_path / "f.weights.h5"), "--sigma", "80"], "sigma in [0, 75]"),
+                           (["--sigma", "30"], "no published weights")):
+        r = run_zoo("denoise", str(tmp_path / "n.png"), str(tmp_path / "d.png"), "--model", "ffdnet", *extra)
+        assert r.returncode == 2 and message in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "d.png").exists()

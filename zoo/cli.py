@@ -7,6 +7,7 @@ Examples::
     zoo predict lenet5 digit.png --top-k 3
     zoo upscale photo.png photo_x4.png --model xunit_sr_x4
     zoo denoise noisy.png clean.png --model dncnn_s25 --sigma 25
+    zoo denoise noisy.png clean.png --model ffdnet --weights ffdnet.weights.h5 --sigma 30
     zoo export xunit_sr_x4 --quantize int8 -o xunit_sr_x4_int8.tflite
     zoo export xunit_sr_x4 --quantize int8 --io uint8 -o xunit_sr_x4_int8_u8.tflite
     zoo train lenet5_mnist --out runs/lenet5_mnist
@@ -137,7 +138,7 @@ def cmd_upscale(args) -> int:
 
     model = args.model or f"xunit_sr_x{args.scale or 4}"
     report = upscale_file(args.input, args.output, model=model, scale=args.scale, tile=args.tile,
-                          progress=True if args.progress else None)
+                          progress=True if args.progress else None, weights=args.weights or "default")
     w, h = report["input_size"]
     ow, oh = report["output_size"]
     print(f"{report['output']}: {w}x{h} -> {ow}x{oh} ({report['mode']}) with {model} "
@@ -149,8 +150,8 @@ def cmd_denoise(args) -> int:
     from zoo.restore import DEFAULT_DENOISER, denoise_file
 
     model = args.model or DEFAULT_DENOISER
-    report = denoise_file(args.input, args.output, model=model, sigma=args.sigma,
-                          per_channel=args.per_channel, tile=args.tile, progress=True if args.progress else None)
+    report = denoise_file(args.input, args.output, model=model, sigma=args.sigma, per_channel=args.per_channel,
+                          tile=args.tile, progress=True if args.progress else None, weights=args.weights or "default")
     w, h = report["size"]
     print(f"{report['output']}: {w}x{h} ({report['mode']}) denoised with {model} in {report['seconds']:.2f} s")
     return 0
@@ -194,6 +195,7 @@ def _image_command(sub, name, help_text, func, model_default=None, model_help="r
     s.add_argument("--model", default=model_default, help=model_help)
     s.add_argument("--tile", type=_positive_int, default=256, help="tile side in input pixels")
     s.add_argument("--progress", action="store_true", help="always show a progress bar")
+    s.add_argument("--weights", help="a .weights.h5 file instead of the published weights (e.g. a port)")
     s.set_defaults(func=func)
     return s
 

@@ -128,7 +128,9 @@ def _to_model_channels(px: np.ndarray, channels: int) -> np.ndarray:
     raise InvalidInputError(f"cannot feed a {px.shape[-1]}-channel image to a {channels}-channel model")
 
 
-def _resolve_model(model, task: str, scale: int | None = None):
+def _resolve_model(model, task: str, scale: int | None = None, weights="default", sigma: float | None = None):
+    """A model object, or the registered model ``model`` loaded with ``weights`` ("default": the
+    published ones, or a ``.weights.h5`` path); a noise-conditioned net (FFDNet) is built for ``sigma``."""
     import zoo
     from zoo.registry import get_spec
 
@@ -146,7 +148,17 @@ def _resolve_model(model, task: str, scale: int | None = None):
                 f"{model} upsamples by {spec.input_spec.scale}, not {scale}; choose a x{scale} model "
                 f"(zoo list 'xunit_sr_x*')"
             )
-        return zoo.load(model)
+        options = {}
+        if "sigma" in spec.builder_defaults():  # the noise level is an input of the network
+            if sigma is None:
+                raise ZooError(f"{model} is built for the image's noise level: give sigma (--sigma, 0-255 scale)")
+            options["sigma"] = float(sigma)
+        try:
+            return zoo.load(model, weights=weights, **options)
+        except ValueError as e:  # a builder option out of range (e.g. FFDNet's sigma)
+            raise ZooError(f"{model}: {e}") from None
+    if weights != "default":
+        raise ZooError("weights= applies to a model name; a model object already has its weights")
     return model
 
 
@@ -181,25 +193,26 @@ def _resize_alpha(alpha: np.ndarray, scale: int, out_dtype) -> np.ndarray:
     return np.round(a * peak).astype(out_dtype) if peak else a.astype(out_dtype)
 
 
-def _sr_runner(model, scale: int | None, tile: int) -> TiledRunner:
-    runner = TiledRunner(_resolve_model(model, "super_resolution", scale), tile=tile)
+def _sr_runner(model, scale: int | None, tile: int, weights="default") -> TiledRunner:
+    runner = TiledRunner(_resolve_model(model, "super_resolution", scale, weights), tile=tile)
     if scale is not None and runner.scale != scale:
         raise ZooError(f"the model upsamples by {runner.scale}, not {scale}")
     return runner
 
 
 def upscale(image, model="xunit_sr_x4", *, scale: int | None = None, tile: int = DEFAULT_TILE,
-            progress: bool | None = None) -> np.ndarray:
+            progress: bool | None = None, weights="default") -> np.ndarray:
     """Super-resolve an HxWxC float array in [0, 1] (C = 1, 3 or 4) or an image path.
 
-    Returns a float32 array ``scale`` times larger with the same channels.
+    Returns a float32 array ``scale`` times larger with the same channels.  ``weights``: for a
+    model name, "default" (the published weights) or a ``.weights.h5`` file.
 
     Example::
 
         from zoo.restore import upscale
         big = upscale(small_rgb_float_array)   # xunit_sr_x4
     """
-    runner = _sr_runner(model, scale, tile)
+    runner = _sr_runner(model, scale, tile, weights)
     img = read_image(image) if isinstance(image, (str, Path)) else _array_image(image)
     return restore_image(img, runner, np.float32, progress)
 
@@ -220,11 +233,11 @@ def _array_image(arr) -> Image:
 
 
 def upscale_file(input_path, output_path, model="xunit_sr_x4", *, scale: int | None = None,
-                 tile: int = DEFAULT_TILE, progress: bool | None = None) -> dict:
+                 tile: int = DEFAULT_TILE, progress: bool | None = None, weights="default") -> dict:
     """Upscale an image file into ``output_path`` (same mode and bit depth); returns a report."""
     output_path = check_output_path(output_path)
     img = read_image(input_path)
-    runner = _sr_runner(model, scale, tile)
+    runner = _sr_runner(model, scale, tile, weights)
     start = time.perf_counter()
     dtype = np.uint16 if img.bit_depth == 16 else np.uint8
     out = restore_image(img, runner, dtype, progress)
@@ -309,16 +322,21 @@ DEFAULT_DENOISER = "dncnn_s25"
 
 
 def denoise(image, model=DEFAULT_DENOISER, *, sigma: float | None = None, per_channel: bool = False,
-            tile: int = DEFAULT_TILE, progress: bool | None = None) -> np.ndarray:
+            tile: int = DEFAULT_TILE, progress: bool | None = None, weights="default") -> np.ndarray:
     """Denoise an image path or array (uint8, uint16 or float in [0, 1]); returns the same dtype.
+
+    ``sigma`` (0-255 scale) is checked against a non-blind model's training level and is the
+    input of a noise-conditioned one (FFDNet); ``weights``: for a model name, "default" (the
+    published weights) or a ``.weights.h5`` file.
 
     Example::
 
         from zoo.restore import denoise
         clean = denoise(noisy_uint8_grey, "dncnn_s25", sigma=25)
+        clean = denoise(noisy, "ffdnet", sigma=30, weights="ffdnet_gray.weights.h5")  # a port
     """
     _check_sigma(model if isinstance(model, str) else None, sigma)
-    net = _resolve_model(model, "denoising")
+    net = _resolve_model(model, "denoising", weights=weights, sigma=sigma)
     runner = TiledRunner(net, tile=tile)
     if isinstance(image, (str, Path)):
         img = read_image(image)
@@ -333,12 +351,13 @@ def denoise(image, model=DEFAULT_DENOISER, *, sigma: float | None = None, per_ch
 
 
 def denoise_file(input_path, output_path, model=DEFAULT_DENOISER, *, sigma: float | None = None,
-                 per_channel: bool = False, tile: int = DEFAULT_TILE, progress: bool | None = None) -> dict:
+                 per_channel: bool = False, tile: int = DEFAULT_TILE, progress: bool | None = None,
+                 weights="default") -> dict:
     """Denoise an image file into ``output_path`` (same mode and bit depth); returns a report."""
     output_path = check_output_path(output_path)
     _check_sigma(model if isinstance(model, str) else None, sigma)
     img = read_image(input_path)
-    net = _resolve_model(model, "denoising")
+    net = _resolve_model(model, "denoising", weights=weights, sigma=sigma)
     runner = TiledRunner(net, tile=tile)
     start = time.perf_counter()
     out = _denoise_pixels(img.pixels, runner, per_channel, progress)
