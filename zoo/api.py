@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from zoo import hub, registry
-from zoo.errors import ZooError
+from zoo.errors import InvalidOptionError, ZooError
 from zoo.manifest import get_entry
 from zoo.weights_io import load_strict, transfer_by_layer_name
 
@@ -18,6 +18,16 @@ def _check_overrides(spec: registry.ModelSpec, overrides: dict) -> None:
             f"{spec.arch} has no option {', '.join(map(repr, bad))}; its options are "
             f"{', '.join(sorted(allowed))}"
         )
+
+
+def _build(spec: registry.ModelSpec, **kwargs):
+    """``spec.builder(**kwargs)``; an option value the builder refuses is one :class:`InvalidOptionError`."""
+    try:
+        return spec.builder(**kwargs)
+    except InvalidOptionError:
+        raise
+    except ValueError as e:
+        raise InvalidOptionError(f"{spec.arch}: {e}") from None
 
 
 def load(name: str, weights: str | Path | None = "default", **overrides):
@@ -44,11 +54,11 @@ def load(name: str, weights: str | Path | None = "default", **overrides):
     _check_overrides(spec, overrides)
     tag_kwargs = dict(tag.builder_kwargs) if tag else {}
     if weights is None:
-        return spec.builder(**{**tag_kwargs, **overrides})
+        return _build(spec, **{**tag_kwargs, **overrides})
 
     if isinstance(weights, (str, Path)) and str(weights) != "default":
         # The user's own file: it must fit the model built with the options given.
-        model = spec.builder(**{**tag_kwargs, **overrides})
+        model = _build(spec, **{**tag_kwargs, **overrides})
         load_strict(model, hub.resolve_user_path(weights), f"{spec.arch} (weights file given by path)")
         return model
     else:
@@ -66,11 +76,11 @@ def load(name: str, weights: str | Path | None = "default", **overrides):
         path = hub.resolve(full)
         what = full
 
-    canonical = spec.builder(**tag_kwargs)
+    canonical = _build(spec, **tag_kwargs)
     load_strict(canonical, path, what)
     if not overrides:
         return canonical
-    model = spec.builder(**{**tag_kwargs, **overrides})
+    model = _build(spec, **{**tag_kwargs, **overrides})
     transfer_by_layer_name(canonical, model, allow_missing=spec.head_layers)
     return model
 

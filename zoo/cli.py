@@ -10,6 +10,7 @@ Examples::
     zoo denoise noisy.png clean.png --model ffdnet --weights ffdnet.weights.h5 --sigma 30
     zoo export xunit_sr_x4 --quantize int8 -o xunit_sr_x4_int8.tflite
     zoo export xunit_sr_x4 --quantize int8 --io uint8 -o xunit_sr_x4_int8_u8.tflite
+    zoo export ffdnet --weights ffdnet.weights.h5 --sigma 30 -o ffdnet_s30.tflite
     zoo train lenet5_mnist --out runs/lenet5_mnist
     zoo eval lenet5.mnist --dataset mnist-test
 
@@ -178,7 +179,11 @@ def cmd_export(args) -> int:
 
     quantize = None if args.quantize == "none" else args.quantize
     size = tuple(args.input_size) if args.input_size else None
-    report = zoo.export.tflite(args.name, args.output, quantize=quantize, representative_data=args.representative,
+    model = args.name
+    if args.weights or args.sigma is not None:  # a port / own weights, or a noise-conditioned net's level
+        model = zoo.load(args.name, weights=args.weights or "default",
+                         **({"sigma": args.sigma} if args.sigma is not None else {}))
+    report = zoo.export.tflite(model, args.output, quantize=quantize, representative_data=args.representative,
                                input_size=size, force=args.force, io_dtype=args.io)
     print(report.summary())
     if report.float_ops:
@@ -254,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--io", choices=("float32", "uint8"), default="float32",
                    help="uint8 (with --quantize int8): the model takes and returns 8-bit pixel values")
     s.add_argument("--force", action="store_true", help="keep a file that fails verification or the int8 audit")
+    s.add_argument("--weights", help="a .weights.h5 file instead of the published weights (e.g. a port)")
+    s.add_argument("--sigma", type=_sigma, help="the noise level a noise-conditioned denoiser (ffdnet) is built for")
     s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("train", help="run (or resume) a training recipe")

@@ -29,6 +29,10 @@ class WeightsMismatchError(ZooError):
     """A weights file that belongs to another architecture."""
 
 
+class InvalidOptionError(ZooError, ValueError):
+    """A builder option with a value the architecture cannot take (e.g. FFDNet's sigma = 90)."""
+
+
 class InvalidInputError(ZooError, ValueError):
     """An image or array that cannot be fed to the model."""
 

@@ -153,10 +153,7 @@ def _resolve_model(model, task: str, scale: int | None = None, weights="default"
             if sigma is None:
                 raise ZooError(f"{model} is built for the image's noise level: give sigma (--sigma, 0-255 scale)")
             options["sigma"] = float(sigma)
-        try:
-            return zoo.load(model, weights=weights, **options)
-        except ValueError as e:  # a builder option out of range (e.g. FFDNet's sigma)
-            raise ZooError(f"{model}: {e}") from None
+        return zoo.load(model, weights=weights, **options)  # an out-of-range sigma: InvalidOptionError
     if weights != "default":
         raise ZooError("weights= applies to a model name; a model object already has its weights")
     return model

@@ -252,3 +252,31 @@ def test_cli_export_uint8_io_needs_int8_in_one_line(tmp_path):
                         "uint8"], env=clean_env(), capture_output=True, text=True, cwd=REPO, timeout=120)
     assert r.returncode == 2 and "needs an int8 model" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_exports_a_weights_file_at_a_noise_level(tmp_path):
+    """zoo export NAME --weights FILE --sigma S: a ported / own weights file, the level in the sidecar."""
+    from zoo.runtime import LiteRTModel
+
+    model = zoo.load("ffdnet", weights=None, sigma=40)
+    model.save_weights(tmp_path / "f.weights.h5")
+
+    def export(*extra):
+        return subprocess.run([sys.executable, "-m", "zoo", "export", "ffdnet", "-o", str(tmp_path / "f.tflite"),
+                               *extra], env=clean_env(), capture_output=True, text=True, cwd=REPO, timeout=300)
+
+    ok = export("--weights", str(tmp_path / "f.weights.h5"), "--sigma", "40")
+    assert ok.returncode == 0, ok.stderr
+    meta = json.loads((tmp_path / "f.json").read_text())
+    assert meta["noise_sigma"] == 40.0 and meta["verification"]["passed"]
+    x = np.random.default_rng(0).random((1, 30, 26, 1), dtype=np.float32)
+    np.testing.assert_allclose(LiteRTModel(tmp_path / "f.tflite")(x), np.asarray(model(x)), atol=1e-5)
+    for extra, message in ((["--weights", str(tmp_path / "f.weights.h5"), "--sigma", "90"], "sigma in [0, 75]"),
+                           (["--sigma", "30"], "no published weights")):
+        (tmp_path / "f.tflite").unlink(missing_ok=True)
+        r = export(*extra)
+        assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert not (tmp_path / "f.tflite").exists()
+    bad = subprocess.run([sys.executable, "-m", "zoo", "export", "lenet5", "-o", str(tmp_path / "l.tflite"),
+                          "--sigma", "30"], env=clean_env(), capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert bad.returncode == 2 and "lenet5 has no option 'sigma'" in bad.stderr, bad.stderr

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo.errors import InvalidInputError, ZooError
+from zoo.errors import InvalidInputError, InvalidOptionError, ZooError
 from zoo.layers.cscnet import ConvLista
 from zoo.registry import get_spec, resolve_name
 
@@ -139,7 +139,7 @@ def test_ffdnet_noise_level_is_a_build_option_of_the_same_weights(tmp_path):
     assert y25.shape == y50.shape == (1, 17, 22, 1) and np.abs(y25 - y50).max() > 1e-4
     np.testing.assert_allclose(np.asarray(zoo.load("ffdnet", weights=path, sigma=25)(x)), y25, atol=1e-6)
     for bad in (-1, 80, float("nan")):
-        with pytest.raises(ValueError, match=r"sigma in \[0, 75\]"):
+        with pytest.raises(InvalidOptionError, match=r"ffdnet: FFDNet takes a noise level sigma in \[0, 75\]"):
             zoo.load("ffdnet", weights=None, sigma=bad)
 
 
