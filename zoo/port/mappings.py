@@ -396,11 +396,10 @@ def port_ffdnet(state_dict, model) -> None:
             f"the MatConvNet network does not fit {model.name}: its layers are {len(got)} ({got.count('conv')} conv, "
             f"first {got[:3]}, last {got[-2:]}); FFDNet of depth {depth} is SubP, concat, {depth} convs with "
             f"ReLUs between, SubP. Check the file (FFDNet_gray.mat) and the --arch")
-    sd = dict(state_dict)
+    sd = dict(state_dict)  # reordered copies; a tensor of another shape is left for the Porter to report
     first, last = kinds[2][0], kinds[-2][0]
-    for key in (f"{first}.weight",):
-        if key in sd and sd[key].shape[1] == 5:
-            sd[key] = sd[key][:, _SUBP_TO_TF + [4]]
+    if sd.get(f"{first}.weight", np.zeros(0)).ndim == 4 and sd[f"{first}.weight"].shape[1] == 5:
+        sd[f"{first}.weight"] = sd[f"{first}.weight"][:, _SUBP_TO_TF + [4]]  # 4 sub-images, then the map
     for key in (f"{last}.weight", f"{last}.bias"):
         if key in sd and sd[key].shape[0] == 4:
             sd[key] = sd[key][_SUBP_TO_TF]
