@@ -8,8 +8,8 @@
 The noisy image is the Set12 protocol's (``zoo.eval_dn``: seeded noise, not clipped), every
 output is scored like the protocol (clipped, rounded to uint8, PSNR against the clean uint8).
 ``--models`` takes published names; ``--weights ARCH=FILE`` adds any weights file (e.g. a port
-made with tools/port_weights.py, which is never published).  Unpublished names are skipped with
-a note.  Writes the PNG and a JSON with the numbers next to it.
+made with tools/port_weights.py, which is never published; a noise-conditioned net such as
+ffdnet is built for --sigma).  Unpublished names are skipped with a note.  Writes the PNG and a JSON with the numbers next to it.
 """
 
 import _common  # noqa: F401  (sys.path + quiet TF)
@@ -71,7 +71,9 @@ def main():
         arch, sep, path = item.partition("=")
         if not sep:
             raise ZooError(f"--weights takes ARCH=FILE, got {item!r}")
-        models.append((f"{arch} ({Path(path).name})", zoo.load(arch, weights=path)))
+        conditioned = "sigma" in zoo.registry.get_spec(arch).builder_defaults()  # FFDNet: built for the level
+        models.append((f"{arch} ({Path(path).name})",
+                       zoo.load(arch, weights=path, **({"sigma": args.sigma} if conditioned else {}))))
     if not models:
         raise ZooError("no model to compare: give published --models or --weights ARCH=FILE")
 
