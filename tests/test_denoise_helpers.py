@@ -109,7 +109,7 @@ def test_noise_conditioned_net_takes_sigma_and_a_weights_file(tmp_path):
         denoise(noisy, "ffdnet", weights=tmp_path / "f.weights.h5")
     with pytest.raises(ZooError, match=r"ffdnet: FFDNet takes a noise level sigma in \[0, 75\]"):
         denoise(noisy, "ffdnet", sigma=90, weights=tmp_path / "f.weights.h5")
-    with pytest.raises(ZooError, match="applies to a model name"):
+    with pytest.raises(ZooError, match="apply to a model name"):
         denoise(noisy, net, weights=tmp_path / "f.weights.h5")
 
     write_image(tmp_path / "n.png", noisy, bit_depth=8)
@@ -123,3 +123,37 @@ def test_noise_conditioned_net_takes_sigma_and_a_weights_file(tmp_path):
         r = run_zoo("denoise", str(tmp_path / "n.png"), str(tmp_path / "d.png"), "--model", "ffdnet", *extra)
         assert r.returncode == 2 and message in r.stderr, r.stderr
         assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "d.png").exists()
+
+
+@pytest.mark.shared
+def test_a_bn_merged_port_loads_by_name_with_its_builder_option(tmp_path):
+    """The authors' DnCNN-B file ports BN-merged; by name it needs --option batch_norm=false, and
+    without it the one-line error says which options the model was built with and how to give them."""
+    from conftest import run_zoo, shared_path
+
+    import zoo
+    from zoo.data.image_io import write_image
+    from zoo.errors import WeightsMismatchError
+    from zoo.port import read_reference
+    from zoo.port.mappings import PORTS
+
+    model = zoo.load("dncnn_b", weights=None, batch_norm=False)
+    PORTS["dncnn_b"](read_reference(shared_path("reference_weights", "cszn__DnCNN", "model", "GD_Gray_Blind.mat")),
+                     model)
+    model.save_weights(tmp_path / "b.weights.h5")
+    noisy = (np.random.default_rng(5).random((64, 64, 1)) * 255).astype(np.uint8)
+    got = denoise(noisy, "dncnn_b", weights=tmp_path / "b.weights.h5", options={"batch_norm": False})
+    assert got.shape == noisy.shape and np.abs(got.astype(int) - noisy).mean() > 5
+    with pytest.raises(WeightsMismatchError, match="built with depth=20, batch_norm=True.*--option KEY=VALUE"):
+        denoise(noisy, "dncnn_b", weights=tmp_path / "b.weights.h5")
+    write_image(tmp_path / "n.png", noisy, bit_depth=8)
+    base = ("denoise", str(tmp_path / "n.png"), str(tmp_path / "c.png"), "--model", "dncnn_b",
+            "--weights", str(tmp_path / "b.weights.h5"))
+    ok = run_zoo(*base, "--option", "batch_norm=false")
+    assert ok.returncode == 0 and (tmp_path / "c.png").exists(), ok.stderr
+    (tmp_path / "c.png").unlink()
+    for extra, message in (([], "--option KEY=VALUE"), (["--option", "batch_norm"], "--option takes KEY=VALUE"),
+                           (["--option", "colour=1"], "dncnn_b has no option 'colour'")):
+        r = run_zoo(*base, *extra)
+        assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert not (tmp_path / "c.png").exists()

@@ -23,6 +23,7 @@ def main():
     import argparse
     from pathlib import Path
 
+    from zoo.cli import parse_options
     from zoo.errors import ZooError
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -33,7 +34,7 @@ def main():
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="builder option of the architecture (repeatable), e.g. batch_norm=false")
     args = p.parse_args()
-    options = _parse_options(args.option)
+    options = parse_options(args.option)
 
     import zoo
     from zoo.hub import sha256_of
@@ -53,24 +54,6 @@ def main():
     check_compatible(model, out, args.arch)  # the file loads back strictly
     print(f"{out}  sha256 {sha256_of(out)}  ({len(state_dict)} tensors -> {len(model.weights)} variables, "
           f"{model.count_params()} parameters)")
-
-
-def _parse_options(items):
-    import json
-
-    from zoo.errors import ZooError
-
-    options = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ZooError(f"--option takes KEY=VALUE, got {item!r}")
-        value = {"True": "true", "False": "false", "None": "null"}.get(value.strip(), value)
-        try:
-            options[key.strip()] = json.loads(value)
-        except ValueError:
-            options[key.strip()] = value
-    return options
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from zoo import hub, registry
-from zoo.errors import InvalidOptionError, ZooError
+from zoo.errors import InvalidOptionError, WeightsMismatchError, ZooError
 from zoo.manifest import get_entry
 from zoo.weights_io import load_strict, transfer_by_layer_name
 
@@ -59,7 +59,12 @@ def load(name: str, weights: str | Path | None = "default", **overrides):
     if isinstance(weights, (str, Path)) and str(weights) != "default":
         # The user's own file: it must fit the model built with the options given.
         model = _build(spec, **{**tag_kwargs, **overrides})
-        load_strict(model, hub.resolve_user_path(weights), f"{spec.arch} (weights file given by path)")
+        try:
+            load_strict(model, hub.resolve_user_path(weights), f"{spec.arch} (weights file given by path)")
+        except WeightsMismatchError as e:  # often a builder option of the file's model (batch_norm=False, ...)
+            built = ", ".join(f"{k}={v!r}" for k, v in {**spec.builder_defaults(), **tag_kwargs, **overrides}.items())
+            raise WeightsMismatchError(f"{e}. This model was built with {built}: give the file's options as "
+                                       f"zoo.load(..., KEY=VALUE) or --option KEY=VALUE") from None
         return model
     else:
         if tag is None:

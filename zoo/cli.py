@@ -8,6 +8,7 @@ Examples::
     zoo upscale photo.png photo_x4.png --model xunit_sr_x4
     zoo denoise noisy.png clean.png --model dncnn_s25 --sigma 25
     zoo denoise noisy.png clean.png --model ffdnet --weights ffdnet.weights.h5 --sigma 30
+    zoo denoise noisy.png clean.png --model dncnn_b --weights port.weights.h5 --option batch_norm=false
     zoo export xunit_sr_x4 --quantize int8 -o xunit_sr_x4_int8.tflite
     zoo export xunit_sr_x4 --quantize int8 --io uint8 -o xunit_sr_x4_int8_u8.tflite
     zoo export ffdnet --weights ffdnet.weights.h5 --sigma 30 -o ffdnet_s30.tflite
@@ -30,6 +31,24 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def parse_options(items) -> dict:
+    """``["KEY=VALUE", ...]`` (``--option``) -> builder options; values are read as JSON
+    (``false``, ``3``, ``0.5``; Python's ``True``/``False``/``None`` too), anything else is a string."""
+    from zoo.errors import ZooError
+
+    options = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ZooError(f"--option takes KEY=VALUE, got {item!r}")
+        value = {"True": "true", "False": "false", "None": "null"}.get(value.strip(), value)
+        try:
+            options[key.strip()] = json.loads(value)
+        except ValueError:
+            options[key.strip()] = value
+    return options
 
 
 def _number(kind, low, high, what):
@@ -139,7 +158,8 @@ def cmd_upscale(args) -> int:
 
     model = args.model or f"xunit_sr_x{args.scale or 4}"
     report = upscale_file(args.input, args.output, model=model, scale=args.scale, tile=args.tile,
-                          progress=True if args.progress else None, weights=args.weights or "default")
+                          progress=True if args.progress else None, weights=args.weights or "default",
+                          options=parse_options(args.option))
     w, h = report["input_size"]
     ow, oh = report["output_size"]
     print(f"{report['output']}: {w}x{h} -> {ow}x{oh} ({report['mode']}) with {model} "
@@ -152,7 +172,8 @@ def cmd_denoise(args) -> int:
 
     model = args.model or DEFAULT_DENOISER
     report = denoise_file(args.input, args.output, model=model, sigma=args.sigma, per_channel=args.per_channel,
-                          tile=args.tile, progress=True if args.progress else None, weights=args.weights or "default")
+                          tile=args.tile, progress=True if args.progress else None, weights=args.weights or "default",
+                          options=parse_options(args.option))
     w, h = report["size"]
     print(f"{report['output']}: {w}x{h} ({report['mode']}) denoised with {model} in {report['seconds']:.2f} s")
     return 0
@@ -180,9 +201,11 @@ def cmd_export(args) -> int:
     quantize = None if args.quantize == "none" else args.quantize
     size = tuple(args.input_size) if args.input_size else None
     model = args.name
-    if args.weights or args.sigma is not None:  # a port / own weights, or a noise-conditioned net's level
-        model = zoo.load(args.name, weights=args.weights or "default",
-                         **({"sigma": args.sigma} if args.sigma is not None else {}))
+    options = parse_options(args.option)
+    if args.sigma is not None:  # the level a noise-conditioned net is built for
+        options["sigma"] = args.sigma
+    if args.weights or options:  # a port / own weights, or other builder options
+        model = zoo.load(args.name, weights=args.weights or "default", **options)
     report = zoo.export.tflite(model, args.output, quantize=quantize, representative_data=args.representative,
                                input_size=size, force=args.force, io_dtype=args.io)
     print(report.summary())
@@ -201,6 +224,8 @@ def _image_command(sub, name, help_text, func, model_default=None, model_help="r
     s.add_argument("--tile", type=_positive_int, default=256, help="tile side in input pixels")
     s.add_argument("--progress", action="store_true", help="always show a progress bar")
     s.add_argument("--weights", help="a .weights.h5 file instead of the published weights (e.g. a port)")
+    s.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="builder option the weights file was saved with (repeatable), e.g. batch_norm=false")
     s.set_defaults(func=func)
     return s
 
@@ -261,6 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true", help="keep a file that fails verification or the int8 audit")
     s.add_argument("--weights", help="a .weights.h5 file instead of the published weights (e.g. a port)")
     s.add_argument("--sigma", type=_sigma, help="the noise level a noise-conditioned denoiser (ffdnet) is built for")
+    s.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="builder option (repeatable), e.g. batch_norm=false for a BN-merged DnCNN port")
     s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("train", help="run (or resume) a training recipe")

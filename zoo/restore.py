@@ -128,9 +128,11 @@ def _to_model_channels(px: np.ndarray, channels: int) -> np.ndarray:
     raise InvalidInputError(f"cannot feed a {px.shape[-1]}-channel image to a {channels}-channel model")
 
 
-def _resolve_model(model, task: str, scale: int | None = None, weights="default", sigma: float | None = None):
+def _resolve_model(model, task: str, scale: int | None = None, weights="default", sigma: float | None = None,
+                   options: dict | None = None):
     """A model object, or the registered model ``model`` loaded with ``weights`` ("default": the
-    published ones, or a ``.weights.h5`` path); a noise-conditioned net (FFDNet) is built for ``sigma``."""
+    published ones, or a ``.weights.h5`` path) and builder ``options``; a noise-conditioned net
+    (FFDNet) is built for ``sigma``."""
     import zoo
     from zoo.registry import get_spec
 
@@ -148,14 +150,14 @@ def _resolve_model(model, task: str, scale: int | None = None, weights="default"
                 f"{model} upsamples by {spec.input_spec.scale}, not {scale}; choose a x{scale} model "
                 f"(zoo list 'xunit_sr_x*')"
             )
-        options = {}
+        options = dict(options or {})
         if "sigma" in spec.builder_defaults():  # the noise level is an input of the network
             if sigma is None:
                 raise ZooError(f"{model} is built for the image's noise level: give sigma (--sigma, 0-255 scale)")
             options["sigma"] = float(sigma)
         return zoo.load(model, weights=weights, **options)  # an out-of-range sigma: InvalidOptionError
-    if weights != "default":
-        raise ZooError("weights= applies to a model name; a model object already has its weights")
+    if weights != "default" or options:
+        raise ZooError("weights= and options= apply to a model name; a model object is already built")
     return model
 
 
@@ -190,26 +192,27 @@ def _resize_alpha(alpha: np.ndarray, scale: int, out_dtype) -> np.ndarray:
     return np.round(a * peak).astype(out_dtype) if peak else a.astype(out_dtype)
 
 
-def _sr_runner(model, scale: int | None, tile: int, weights="default") -> TiledRunner:
-    runner = TiledRunner(_resolve_model(model, "super_resolution", scale, weights), tile=tile)
+def _sr_runner(model, scale: int | None, tile: int, weights="default", options=None) -> TiledRunner:
+    runner = TiledRunner(_resolve_model(model, "super_resolution", scale, weights, options=options), tile=tile)
     if scale is not None and runner.scale != scale:
         raise ZooError(f"the model upsamples by {runner.scale}, not {scale}")
     return runner
 
 
 def upscale(image, model="xunit_sr_x4", *, scale: int | None = None, tile: int = DEFAULT_TILE,
-            progress: bool | None = None, weights="default") -> np.ndarray:
+            progress: bool | None = None, weights="default", options: dict | None = None) -> np.ndarray:
     """Super-resolve an HxWxC float array in [0, 1] (C = 1, 3 or 4) or an image path.
 
     Returns a float32 array ``scale`` times larger with the same channels.  ``weights``: for a
-    model name, "default" (the published weights) or a ``.weights.h5`` file.
+    model name, "default" (the published weights) or a ``.weights.h5`` file; ``options``: builder
+    options for a model name (those the weights file was saved with).
 
     Example::
 
         from zoo.restore import upscale
         big = upscale(small_rgb_float_array)   # xunit_sr_x4
     """
-    runner = _sr_runner(model, scale, tile, weights)
+    runner = _sr_runner(model, scale, tile, weights, options)
     img = read_image(image) if isinstance(image, (str, Path)) else _array_image(image)
     return restore_image(img, runner, np.float32, progress)
 
@@ -230,11 +233,12 @@ def _array_image(arr) -> Image:
 
 
 def upscale_file(input_path, output_path, model="xunit_sr_x4", *, scale: int | None = None,
-                 tile: int = DEFAULT_TILE, progress: bool | None = None, weights="default") -> dict:
+                 tile: int = DEFAULT_TILE, progress: bool | None = None, weights="default",
+                 options: dict | None = None) -> dict:
     """Upscale an image file into ``output_path`` (same mode and bit depth); returns a report."""
     output_path = check_output_path(output_path)
     img = read_image(input_path)
-    runner = _sr_runner(model, scale, tile, weights)
+    runner = _sr_runner(model, scale, tile, weights, options)
     start = time.perf_counter()
     dtype = np.uint16 if img.bit_depth == 16 else np.uint8
     out = restore_image(img, runner, dtype, progress)
@@ -319,12 +323,14 @@ DEFAULT_DENOISER = "dncnn_s25"
 
 
 def denoise(image, model=DEFAULT_DENOISER, *, sigma: float | None = None, per_channel: bool = False,
-            tile: int = DEFAULT_TILE, progress: bool | None = None, weights="default") -> np.ndarray:
+            tile: int = DEFAULT_TILE, progress: bool | None = None, weights="default",
+            options: dict | None = None) -> np.ndarray:
     """Denoise an image path or array (uint8, uint16 or float in [0, 1]); returns the same dtype.
 
     ``sigma`` (0-255 scale) is checked against a non-blind model's training level and is the
     input of a noise-conditioned one (FFDNet); ``weights``: for a model name, "default" (the
-    published weights) or a ``.weights.h5`` file.
+    published weights) or a ``.weights.h5`` file; ``options``: builder options for a model name
+    (those the weights file was saved with, e.g. ``{"batch_norm": False}`` for a DnCNN port).
 
     Example::
 
@@ -333,7 +339,7 @@ def denoise(image, model=DEFAULT_DENOISER, *, sigma: float | None = None, per_ch
         clean = denoise(noisy, "ffdnet", sigma=30, weights="ffdnet_gray.weights.h5")  # a port
     """
     _check_sigma(model if isinstance(model, str) else None, sigma)
-    net = _resolve_model(model, "denoising", weights=weights, sigma=sigma)
+    net = _resolve_model(model, "denoising", weights=weights, sigma=sigma, options=options)
     runner = TiledRunner(net, tile=tile)
     if isinstance(image, (str, Path)):
         img = read_image(image)
@@ -349,12 +355,12 @@ def denoise(image, model=DEFAULT_DENOISER, *, sigma: float | None = None, per_ch
 
 def denoise_file(input_path, output_path, model=DEFAULT_DENOISER, *, sigma: float | None = None,
                  per_channel: bool = False, tile: int = DEFAULT_TILE, progress: bool | None = None,
-                 weights="default") -> dict:
+                 weights="default", options: dict | None = None) -> dict:
     """Denoise an image file into ``output_path`` (same mode and bit depth); returns a report."""
     output_path = check_output_path(output_path)
     _check_sigma(model if isinstance(model, str) else None, sigma)
     img = read_image(input_path)
-    net = _resolve_model(model, "denoising", weights=weights, sigma=sigma)
+    net = _resolve_model(model, "denoising", weights=weights, sigma=sigma, options=options)
     runner = TiledRunner(net, tile=tile)
     start = time.perf_counter()
     out = _denoise_pixels(img.pixels, runner, per_channel, progress)
