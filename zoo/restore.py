@@ -151,7 +151,7 @@ def _resolve_model(model, task: str, scale: int | None = None, weights="default"
                 f"(zoo list 'xunit_sr_x*')"
             )
         options = dict(options or {})
-        if "sigma" in spec.builder_defaults():  # the noise level is an input of the network
+        if "sigma" in spec.builder_defaults() and "sigma" not in options:  # the noise level is an input
             if sigma is None:
                 raise ZooError(f"{model} is built for the image's noise level: give sigma (--sigma, 0-255 scale)")
             options["sigma"] = float(sigma)
