@@ -323,9 +323,11 @@ def sidecar(model, spec, name, quantize, signature, verification, content, io_dt
     elif spec is not None:
         info["task"] = "classification"
         info["output"]["meaning"] = "class probabilities (softmax)"
-    levels = {layer.sigma for layer in model.layers if type(layer).__name__ == "NoiseLevelMap"}
-    if levels:  # a noise-conditioned denoiser: the level is fixed in this file
-        info["noise_sigma"] = levels.pop() if len(levels) == 1 else sorted(levels)
+    from zoo.layers.noise_level import NoiseLevelMap  # keras: imported only when a model is exported
+
+    levels = [layer.sigma for layer in model.layers if isinstance(layer, NoiseLevelMap)]
+    if levels:  # a noise-conditioned denoiser (one level map): the level is fixed in this file
+        info["noise_sigma"] = levels[0]
         info["noise_sigma_note"] = "the noise level (0-255 scale) this file is built for; export again for another"
     if io_dtype == "uint8":
         info["input"].update(dtype="uint8", range=[0, 255], quantization={"scale": PIXEL_SCALE, "zero_point": 0},

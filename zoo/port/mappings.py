@@ -309,7 +309,7 @@ def port_dncnn(state_dict, model) -> None:
     ``batch_norm=False`` (``dncnn_s25`` is; for ``dncnn``/``dncnn_b`` pass ``--option
     batch_norm=false`` to tools/port_weights.py).
     """
-    matconvnet = any(key.endswith(".type") for key in state_dict)
+    matconvnet = _is_matconvnet(state_dict)
     source = "cszn/DnCNN MatConvNet" if matconvnet else "cszn/KAIR"
     if any(layer.name.startswith("bn") for layer in model.layers):
         raise WeightsMismatchError(
@@ -339,14 +339,32 @@ def _port_dncnn_matconvnet(state_dict, model, depth: int) -> None:
             f"{got.count('relu')} relu{', ' + ', '.join(others) if others else ''}); DnCNN of depth {depth} is "
             f"{depth} convs with a ReLU between each two. Check the --arch (dncnn_b is the 20-layer blind DnCNN)")
     with Porter(state_dict, model, f"{model.name} (cszn/DnCNN MatConvNet SimpleNN, depth {depth})") as p:
-        convs = iter(range(1, depth + 1))
-        for name, kind in kinds:
-            p.take(f"{name}.type")
-            if kind == "relu":
-                _check_relu(p, name)
-                continue
+        _walk_simplenn(p, kinds)
+
+
+def _is_matconvnet(state_dict) -> bool:
+    """Whether a state dict was read by :func:`zoo.port.matconvnet.load_matconvnet` (it records layer types)."""
+    return any(key.endswith(".type") for key in state_dict)
+
+
+def _walk_simplenn(p: "Porter", kinds: list[tuple[str, str]], subp_scales: tuple[float, ...] = ()) -> None:
+    """Take every layer of a checked SimpleNN layer list: the i-th ``conv`` into zoo layer ``conv{i}``
+    (3x3, pad 1, stride 1), ReLUs checked to be plain, the ``SubP`` layers checked against
+    ``subp_scales`` in order."""
+    convs = iter(range(1, len(kinds) + 1))
+    scales = iter(subp_scales)
+    for name, kind in kinds:
+        p.take(f"{name}.type")
+        if kind == "relu":
+            _check_relu(p, name)
+        elif kind == "conv":
             _check_conv_options(p, name)
             p.conv(f"conv{next(convs)}", name)
+        elif kind == "SubP":
+            scale = next(scales)
+            found = p.take(f"{name}.scale")
+            if found is not None and np.any(found != scale):
+                p.problems.append(f"{name}: SubP scale {found.tolist()}, FFDNet folds 2x2 blocks ({scale:g})")
 
 
 def _matconvnet_layers(state_dict) -> list[tuple[str, str]]:
@@ -384,7 +402,7 @@ def port_ffdnet(state_dict, model) -> None:
     conv, SubP(2)``.  The first conv's 4 image input channels and the last conv's 4 outputs are
     reordered from MatConvNet's column-major block order to TensorFlow's; the noise-map input
     channel stays last (the authors' concat appends it)."""
-    if not any(key.endswith(".type") for key in state_dict):
+    if not _is_matconvnet(state_dict):
         raise WeightsMismatchError("the ffdnet port reads the authors' MatConvNet file (FFDNet_gray.mat); "
                                    "this state dict is not one")
     depth = sum(1 for layer in model.layers if layer.name.startswith("conv"))
@@ -404,18 +422,7 @@ def port_ffdnet(state_dict, model) -> None:
         if key in sd and sd[key].shape[0] == 4:
             sd[key] = sd[key][_SUBP_TO_TF]
     with Porter(sd, model, f"{model.name} (cszn/FFDNet MatConvNet SimpleNN, depth {depth})") as p:
-        convs = iter(range(1, depth + 1))
-        for (name, kind), scale in zip(kinds, [0.5, None] + [None] * (2 * depth - 1) + [2.0]):
-            p.take(f"{name}.type")
-            if kind == "SubP":
-                found = p.take(f"{name}.scale")
-                if found is not None and np.any(found != scale):
-                    p.problems.append(f"{name}: SubP scale {found.tolist()}, FFDNet folds 2x2 blocks ({scale:g})")
-            elif kind == "relu":
-                _check_relu(p, name)
-            elif kind == "conv":
-                _check_conv_options(p, name)
-                p.conv(f"conv{next(convs)}", name)
+        _walk_simplenn(p, kinds, subp_scales=(0.5, 2.0))
 
 
 @register_port("cscnet", "cscnet_s15", "cscnet_s25", "cscnet_s50")
