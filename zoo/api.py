@@ -24,8 +24,6 @@ def _build(spec: registry.ModelSpec, **kwargs):
     """``spec.builder(**kwargs)``; an option value the builder refuses is one :class:`InvalidOptionError`."""
     try:
         return spec.builder(**kwargs)
-    except InvalidOptionError:
-        raise
     except ValueError as e:
         raise InvalidOptionError(f"{spec.arch}: {e}") from None
 
