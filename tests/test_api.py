@@ -86,6 +86,14 @@ def test_info_describes_the_model(published):
     assert info["input_spec"]["shape"] == [28, 28, 1]
     assert info["weights"]["sha256"] == published["entry"]["sha256"]
     assert info["recipe"] == "lenet5_mnist" and info["tags"]["mnist"]["published"]
+    assert info["num_trainable_params"] == 61706
+
+
+def test_info_counts_trainable_parameters_apart_from_batch_norm_statistics():
+    """The paper's count (xDnCNN 304,641) is the trainable one; Keras adds the BN moving statistics."""
+    info = zoo.info("xunit_dn_s25")
+    assert (info["num_params"], info["num_trainable_params"]) == (307_585, 304_641)
+    assert "304,641" in info["description"]
 
 
 def test_own_file_of_a_configuration_loads_with_the_same_options(tmp_path, published):

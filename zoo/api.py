@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from zoo import hub, registry
@@ -95,6 +96,7 @@ def info(name: str) -> dict:
 
         import zoo
         zoo.info("lenet5")["num_params"]   # 61706
+        zoo.info("xunit_dn_s25")["num_trainable_params"]   # 304641 (307585 with batch-norm statistics)
     """
     spec, tag = registry.resolve_name(name)
     out = {
@@ -128,7 +130,8 @@ def info(name: str) -> dict:
             }
             out["metrics"] = entry["metrics"]
             out["num_params"] = entry["num_params"]
-    if "num_params" not in out:
-        model = spec.builder(**(out.get("builder_kwargs") or {}))
-        out["num_params"] = int(model.count_params())
+    # Keras counts batch-norm statistics as parameters; papers (and the descriptions) count what trains.
+    model = spec.builder(**(out.get("builder_kwargs") or {}))
+    out.setdefault("num_params", int(model.count_params()))
+    out["num_trainable_params"] = sum(math.prod(w.shape) for w in model.trainable_weights)
     return out

@@ -93,7 +93,9 @@ def cmd_info(args) -> int:
     print(f"{info['name']}  ({info['family']}, {info['task']})")
     print(f"  {info['description']}")
     print(f"  paper:      {info['paper']}")
-    print(f"  parameters: {info['num_params']:,}")
+    trainable = info["num_trainable_params"]
+    extra = f" ({trainable:,} trainable)" if trainable != info["num_params"] else ""
+    print(f"  parameters: {info['num_params']:,}{extra}")
     print(f"  input:      {json.dumps(info['input_spec'])}")
     for tag, t in info["tags"].items():
         mark = "*" if tag == info["default_tag"] else " "
