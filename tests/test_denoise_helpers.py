@@ -73,8 +73,10 @@ def test_sigma_far_from_the_training_level_is_refused_before_any_work():
     noisy = np.zeros((40, 40, 1), np.uint8)
     with pytest.raises(ZooError, match="trained for noise sigma 25 .* has sigma 50"):
         denoise(noisy, "xunit_dn_s25", sigma=50)
-    with pytest.raises(ZooError, match="trained for noise sigma 15"):
+    with pytest.raises(ZooError, match="trained for noise sigma 15.*published ones for that level: .*dncnn_s25.kair"):
         denoise_file("missing.png", "out.png", model="cscnet_s15", sigma=25)  # checked before reading
+    with pytest.raises(ZooError, match="no published denoiser is trained for that level"):
+        denoise(noisy, "cscnet_s15", sigma=70)
     _check_sigma("xunit_dn_s25", 25 + SIGMA_TOLERANCE)  # within tolerance: accepted
     _check_sigma("xunit_dn_blind", 50)  # blind nets take any level
     _check_sigma("xunit_dn_s25", None)  # unknown level: nothing to check

@@ -290,10 +290,25 @@ def _check_sigma(name: str | None, sigma: float | None) -> None:
     _, tag = resolve_name(name)
     trained = getattr(tag, "sigma", None) if tag else None
     if trained is not None and abs(float(sigma) - trained) > SIGMA_TOLERANCE:
+        fitting = _published_denoisers_for(float(sigma))
+        hint = (f"published ones for that level: {', '.join(fitting)}" if fitting else
+                "no published denoiser is trained for that level (zoo list --pretrained lists them)")
         raise ZooError(
             f"{name} was trained for noise sigma {trained:g} (on the 0-255 scale) and the image has sigma "
-            f"{float(sigma):g}; use a model trained for that level or a blind one (zoo list 'xunit_dn*')"
+            f"{float(sigma):g}; use a model trained for that level or a blind one: {hint}"
         )
+
+
+def _published_denoisers_for(sigma: float) -> list[str]:
+    """Published denoiser weights trained for ``sigma`` (within :data:`SIGMA_TOLERANCE`) or blind."""
+    from zoo.registry import list_models, resolve_name
+
+    out = []
+    for name in list_models(pretrained=True):
+        spec, tag = resolve_name(name)
+        if spec.task == "denoising" and (tag.sigma is None or abs(tag.sigma - sigma) <= SIGMA_TOLERANCE):
+            out.append(name)
+    return out
 
 
 def _denoise_pixels(px: np.ndarray, runner: TiledRunner, per_channel: bool, progress) -> np.ndarray:
