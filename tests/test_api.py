@@ -110,3 +110,15 @@ def test_missing_weights_file(tmp_path, published):
 
     with pytest.raises(WeightsNotFoundError, match="does not exist"):
         zoo.load("lenet5", weights=tmp_path / "nope.weights.h5")
+
+
+def test_registered_but_unpublished_weights_say_what_to_do(monkeypatch):
+    """One error naming both ways out (Python and command line) and where the published names are."""
+    import zoo.api
+
+    monkeypatch.setattr(zoo.api, "get_entry", lambda name: None)
+    with pytest.raises(ZooError, match=r"lenet5.mnist is registered but its weights are not published yet.*"
+                                       r"--weights FILE.*zoo list --pretrained"):
+        zoo.load("lenet5")
+    with pytest.raises(ZooError, match=r"srcnn has no published weights.*--weights FILE"):
+        zoo.load("srcnn")

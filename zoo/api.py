@@ -69,13 +69,14 @@ def load(name: str, weights: str | Path | None = "default", **overrides):
         if tag is None:
             raise ZooError(
                 f"{spec.arch} has no published weights; pass weights=None for random "
-                f"initialisation or weights=PATH for your own file"
+                f"initialisation or weights=PATH for your own file (command line: --weights FILE)"
             )
         full = f"{spec.arch}.{tag.tag}"
         if get_entry(full) is None:
             raise ZooError(
                 f"{full} is registered but its weights are not published yet; pass "
-                f"weights=None or weights=PATH"
+                f"weights=None or weights=PATH (command line: --weights FILE); published names: "
+                f"zoo.list_models(pretrained=True) or zoo list --pretrained"
             )
         path = hub.resolve(full)
         what = full
