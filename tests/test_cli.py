@@ -67,3 +67,26 @@ def test_denoise_with_the_wrong_sigma_is_one_line(tmp_path):
     _one_line_error(run_zoo("denoise", str(tmp_path / "in.png"), str(tmp_path / "out.png"), "--model", "xunit_dn_s50",
                             "--sigma", "15"), "zoo: error:", "trained for noise sigma 50")
     _one_line_error(run_zoo("denoise", "in.png", "out.png", "--sigma", "300"), "--sigma")
+
+
+def test_training_commands_ask_for_onednn_kernels_and_an_explicit_setting_wins(monkeypatch):
+    """zoo train / finetune (and tools/train.py) import TensorFlow with its oneDNN CPU kernels, which it
+    enables by itself only on AVX-512 / AMX CPUs; other commands keep TensorFlow's default."""
+    import subprocess
+    import sys
+
+    import zoo._quiet
+    from zoo.cli import main
+
+    seen = []
+    monkeypatch.setattr(zoo._quiet, "import_tensorflow_quietly", lambda training=False: seen.append(training))
+    assert main(["train", "no_such_recipe"]) == 2 and main(["info", "no_such_model"]) == 2
+    assert seen == [True, False]
+
+    probe = ("from zoo._quiet import import_tensorflow_quietly; import_tensorflow_quietly(training=True); "
+             "from tensorflow.python.util import _pywrap_util_port as p; print(p.IsMklEnabled())")
+    env = {k: v for k, v in clean_env().items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    on = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, cwd=REPO)
+    off = subprocess.run([sys.executable, "-c", probe], env={**env, "TF_ENABLE_ONEDNN_OPTS": "0"},
+                         capture_output=True, text=True, cwd=REPO)
+    assert (on.stdout.strip(), off.stdout.strip()) == ("True", "False"), (on.stderr[-500:], off.stderr[-500:])

@@ -8,12 +8,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
-def run(main_fn) -> None:
-    """Run ``main_fn`` with zoo's one-line error reporting."""
+def run(main_fn, training: bool = False) -> None:
+    """Run ``main_fn`` with zoo's one-line error reporting (``training``: TF set up for training)."""
     from zoo._quiet import import_tensorflow_quietly
     from zoo.errors import ZooError
 
-    import_tensorflow_quietly()
+    import_tensorflow_quietly(training=training)
     try:
         sys.exit(main_fn() or 0)
     except ZooError as e:

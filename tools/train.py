@@ -16,4 +16,4 @@ def main():
 
 
 if __name__ == "__main__":
-    _common.run(main)
+    _common.run(main, training=True)

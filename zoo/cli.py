@@ -317,7 +317,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     from zoo._quiet import import_tensorflow_quietly
 
-    import_tensorflow_quietly()
+    import_tensorflow_quietly(training=args.func in (cmd_train, cmd_finetune))
     try:
         return args.func(args)
     except ZooError as e:
