@@ -205,7 +205,7 @@ def test_ffdnet_port_checks_the_structure(tmp_path):
     bad = ffdnet_matconvnet(depth=4)
     bad[0] = ("SubP", "layer1", [], {"scale": 0.25})
     write_simplenn(tmp_path / "bad.mat", bad)
-    with pytest.raises(WeightsMismatchError, match=r"layer1: SubP scale \[0.25\]"):
+    with pytest.raises(WeightsMismatchError, match=r"layer1: SubP scale \[0.25\], the network needs scale 0.5 here"):
         PORTS["ffdnet"](read_reference(tmp_path / "bad.mat"), zoo.load("ffdnet", weights=None, depth=4))
 
 

@@ -364,7 +364,7 @@ def _walk_simplenn(p: "Porter", kinds: list[tuple[str, str]], subp_scales: tuple
             scale = next(scales)
             found = p.take(f"{name}.scale")
             if found is not None and np.any(found != scale):
-                p.problems.append(f"{name}: SubP scale {found.tolist()}, FFDNet folds 2x2 blocks ({scale:g})")
+                p.problems.append(f"{name}: SubP scale {found.tolist()}, the network needs scale {scale:g} here")
 
 
 def _matconvnet_layers(state_dict) -> list[tuple[str, str]]:
