@@ -108,6 +108,12 @@ def cpu_description() -> str:
     return f"{name}, {', '.join(isa) if isa else 'no AVX2/VNNI/dot-product'}"
 
 
+def tf_onednn_enabled() -> bool:
+    """Whether TensorFlow runs its oneDNN CPU kernels in the Keras rows and the matmul roof (its own
+    default: on for AVX-512 / AMX CPUs, off otherwise; ``TF_ENABLE_ONEDNN_OPTS`` overrides)."""
+    return _run("from tensorflow.python.util import _pywrap_util_port as p; print(p.IsMklEnabled())").strip() == "True"
+
+
 def _run(code: str) -> str:
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                        env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"})
@@ -220,6 +226,7 @@ def main():
     params = model.count_params()
     roofs = {t: matmul_roof(t) for t in args.threads}
     cpu = cpu_description()
+    onednn = tf_onednn_enabled()
     tmp = Path(tempfile.mkdtemp(prefix="zoo-bench-"))
     files = {}
     for mode in args.modes:
@@ -244,7 +251,8 @@ def main():
                          "gzip_bytes": gz, "median_ms": round(lat["median_ms"], 2), "iqr_ms": round(lat["iqr_ms"], 2),
                          "fps": round(1000 / lat["median_ms"], 2), "gflops": round(gflops, 2),
                          "roof_gflops": round(roofs[t], 1), "roof_fraction": round(gflops / roofs[t], 3),
-                         "quality_metric": qual["metric"], "quality": qual["value"], "cpu": cpu})
+                         "quality_metric": qual["metric"], "quality": qual["value"], "cpu": cpu,
+                         "tf_onednn": onednn})
             print(json.dumps(rows[-1]), flush=True)
     load_after = os.getloadavg()[0]
     keras_q = next(r["quality"] for r in rows if r["runtime"] == "keras-fp32") if "keras-fp32" in args.modes else None
@@ -259,6 +267,7 @@ def main():
         f"Written by `tools/benchmark.py {args.name}` on this machine ({os.cpu_count()} cores; CPU: {cpu}). "
         f"{params:,} parameters, {_macs_text(macs)} per forward pass. Matmul roof (float32, TF): "
         + ", ".join(f"{t} thread(s) {roofs[t]:.1f} GFLOPS" for t in args.threads) + ". "
+        + f"TensorFlow's oneDNN kernels (Keras rows and roof): {'on' if onednn else 'off'}. "
         + (f"Weights `{weights}` (sha256 `{entry['sha256'][:12]}`). " if entry else "")
         + f"1-minute load average before / after the run: {load_before:.2f} / {load_after:.2f}. "
         "GFLOPS counts 2 x MACs whatever the arithmetic: dynamic-range and int8 rows run int8 kernels, "
