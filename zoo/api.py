@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 
 from zoo import hub, registry
-from zoo.errors import InvalidOptionError, WeightsMismatchError, ZooError
+from zoo.errors import InvalidOptionError, ZooError
 from zoo.manifest import get_entry
 from zoo.weights_io import load_strict, transfer_by_layer_name
 
@@ -58,12 +58,11 @@ def load(name: str, weights: str | Path | None = "default", **overrides):
     if isinstance(weights, (str, Path)) and str(weights) != "default":
         # The user's own file: it must fit the model built with the options given.
         model = _build(spec, **{**tag_kwargs, **overrides})
-        try:
-            load_strict(model, hub.resolve_user_path(weights), f"{spec.arch} (weights file given by path)")
-        except WeightsMismatchError as e:  # often a builder option of the file's model (batch_norm=False, ...)
-            built = ", ".join(f"{k}={v!r}" for k, v in {**spec.builder_defaults(), **tag_kwargs, **overrides}.items())
-            raise WeightsMismatchError(f"{e}. This model was built with {built}: give the file's options as "
-                                       f"zoo.load(..., KEY=VALUE) or --option KEY=VALUE") from None
+        # A mismatch is often a builder option of the file's model (batch_norm=False, ...).
+        built = ", ".join(f"{k}={v!r}" for k, v in {**spec.builder_defaults(), **tag_kwargs, **overrides}.items())
+        load_strict(model, hub.resolve_user_path(weights), f"{spec.arch} (weights file given by path)",
+                    hint=f"this model was built with {built}: give the file's options as "
+                         f"zoo.load(..., KEY=VALUE) or --option KEY=VALUE")
         return model
     else:
         if tag is None:

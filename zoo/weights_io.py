@@ -52,8 +52,12 @@ def _describe(diff: list[str], limit: int = 4) -> str:
     return "; ".join(diff[:limit]) + more
 
 
-def check_compatible(model, path: Path | str, what: str) -> None:
-    """Raise unless the file at ``path`` holds exactly ``model``'s variables."""
+def check_compatible(model, path: Path | str, what: str, hint: str = "") -> None:
+    """Raise unless the file at ``path`` holds exactly ``model``'s variables.
+
+    ``hint`` replaces the generic advice at the end of the message (e.g. which
+    builder options the model was built with).
+    """
     want = model_structure(model)
     have = h5_structure(path)
     if want == have:
@@ -66,15 +70,16 @@ def check_compatible(model, path: Path | str, what: str) -> None:
     for k in sorted(set(want) & set(have)):
         if want[k] != have[k]:
             diff.append(f"{k}: model {want[k][0]} {want[k][1]} vs file {have[k][0]} {have[k][1]}")
+    hint = hint or "load it with the model it was saved from"
     raise WeightsMismatchError(
         f"{path} does not fit {what}: {_describe(diff)}. The file belongs to another "
-        f"architecture or configuration; load it with the model it was saved from"
+        f"architecture or configuration; {hint}"
     )
 
 
-def load_strict(model, path: Path | str, what: str) -> None:
+def load_strict(model, path: Path | str, what: str, hint: str = "") -> None:
     """Load ``path`` into ``model`` after checking every variable matches."""
-    check_compatible(model, path, what)
+    check_compatible(model, path, what, hint)
     model.load_weights(str(path))
 
 
