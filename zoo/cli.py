@@ -199,13 +199,16 @@ def cmd_finetune(args) -> int:
 
 def cmd_export(args) -> int:
     import zoo.export
+    from zoo.registry import get_spec
+    from zoo.restore import noise_level_options
 
     quantize = None if args.quantize == "none" else args.quantize
     size = tuple(args.input_size) if args.input_size else None
     model = args.name
     options = parse_options(args.option)
-    if args.sigma is not None:  # the level a noise-conditioned net is built for
+    if args.sigma is not None:  # a build option here: zoo.load refuses it for a net without one
         options["sigma"] = args.sigma
+    options = noise_level_options(get_spec(args.name), None, options)  # FFDNet without --sigma: an error
     if args.weights or options:  # a port / own weights, or other builder options
         model = zoo.load(args.name, weights=args.weights or "default", **options)
     report = zoo.export.tflite(model, args.output, quantize=quantize, representative_data=args.representative,

@@ -128,6 +128,20 @@ def _to_model_channels(px: np.ndarray, channels: int) -> np.ndarray:
     raise InvalidInputError(f"cannot feed a {px.shape[-1]}-channel image to a {channels}-channel model")
 
 
+def noise_level_options(spec, sigma: float | None, options: dict | None = None) -> dict:
+    """Builder ``options`` plus the noise level a noise-conditioned net (FFDNet) is built for.
+
+    Such a net has ``sigma`` among its builder options and cannot guess it: without ``sigma``
+    (and without ``options["sigma"]``) this is one clear error.  Other nets get ``options`` as is.
+    """
+    options = dict(options or {})
+    if "sigma" in spec.builder_defaults() and "sigma" not in options:
+        if sigma is None:
+            raise ZooError(f"{spec.arch} is built for the image's noise level: give sigma (--sigma, 0-255 scale)")
+        options["sigma"] = float(sigma)
+    return options
+
+
 def _resolve_model(model, task: str, scale: int | None = None, weights="default", sigma: float | None = None,
                    options: dict | None = None):
     """A model object, or the registered model ``model`` loaded with ``weights`` ("default": the
@@ -150,11 +164,7 @@ def _resolve_model(model, task: str, scale: int | None = None, weights="default"
                 f"{model} upsamples by {spec.input_spec.scale}, not {scale}; choose a x{scale} model "
                 f"(zoo list 'xunit_sr_x*')"
             )
-        options = dict(options or {})
-        if "sigma" in spec.builder_defaults() and "sigma" not in options:  # the noise level is an input
-            if sigma is None:
-                raise ZooError(f"{model} is built for the image's noise level: give sigma (--sigma, 0-255 scale)")
-            options["sigma"] = float(sigma)
+        options = noise_level_options(spec, sigma, options)
         return zoo.load(model, weights=weights, **options)  # an out-of-range sigma: InvalidOptionError
     if weights != "default" or options:
         raise ZooError("weights= and options= apply to a model name; a model object is already built")

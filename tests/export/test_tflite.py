@@ -272,7 +272,8 @@ def test_cli_exports_a_weights_file_at_a_noise_level(tmp_path):
     x = np.random.default_rng(0).random((1, 30, 26, 1), dtype=np.float32)
     np.testing.assert_allclose(LiteRTModel(tmp_path / "f.tflite")(x), np.asarray(model(x)), atol=1e-5)
     for extra, message in ((["--weights", str(tmp_path / "f.weights.h5"), "--sigma", "90"], "sigma in [0, 75]"),
-                           (["--sigma", "30"], "no published weights")):
+                           (["--sigma", "30"], "no published weights"),
+                           (["--weights", str(tmp_path / "f.weights.h5")], "give sigma (--sigma")):
         (tmp_path / "f.tflite").unlink(missing_ok=True)
         r = export(*extra)
         assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
