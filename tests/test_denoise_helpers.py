@@ -92,6 +92,23 @@ def test_default_denoiser_has_published_weights():
     assert manifest.get_entry(f"{spec.arch}.{tag.tag}") is not None, f"{DEFAULT_DENOISER} has no published weights"
 
 
+def test_default_denoiser_is_the_best_published_at_sigma_25():
+    """The default is chosen by measurement: the highest Set12 sigma-25 PSNR the evaluate tool wrote
+    into the manifest among the published denoisers (not the newest or the zoo's own)."""
+    from zoo import manifest, registry
+    from zoo.restore import DEFAULT_DENOISER
+
+    set12_s25 = {}
+    for name, entry in manifest.load_manifest().items():
+        for metric in entry.get("metrics", []):
+            if metric["dataset"] == "set12-s25":
+                set12_s25[name] = metric["values"]["psnr"]
+    assert len(set12_s25) >= 2, set12_s25
+    spec, tag = registry.resolve_name(DEFAULT_DENOISER)
+    best = max(set12_s25, key=set12_s25.get)
+    assert f"{spec.arch}.{tag.tag}" == best, set12_s25
+
+
 def test_noise_conditioned_net_takes_sigma_and_a_weights_file(tmp_path):
     """FFDNet by name: --weights FILE (e.g. a port) and --sigma as the network's input, in Python
     and on the command line; a missing or out-of-range sigma is one clear error."""
