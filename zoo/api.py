@@ -52,14 +52,15 @@ def load(name: str, weights: str | Path | None = "default", **overrides):
     spec, tag = registry.resolve_name(name)
     _check_overrides(spec, overrides)
     tag_kwargs = dict(tag.builder_kwargs) if tag else {}
+    kwargs = {**tag_kwargs, **overrides}
     if weights is None:
-        return _build(spec, **{**tag_kwargs, **overrides})
+        return _build(spec, **kwargs)
 
     if isinstance(weights, (str, Path)) and str(weights) != "default":
         # The user's own file: it must fit the model built with the options given.
-        model = _build(spec, **{**tag_kwargs, **overrides})
+        model = _build(spec, **kwargs)
         # A mismatch is often a builder option of the file's model (batch_norm=False, ...).
-        built = ", ".join(f"{k}={v!r}" for k, v in {**spec.builder_defaults(), **tag_kwargs, **overrides}.items())
+        built = ", ".join(f"{k}={v!r}" for k, v in {**spec.builder_defaults(), **kwargs}.items())
         load_strict(model, hub.resolve_user_path(weights), f"{spec.arch} (weights file given by path)",
                     hint=f"this model was built with {built}: give the file's options as "
                          f"zoo.load(..., KEY=VALUE) or --option KEY=VALUE")
@@ -84,7 +85,7 @@ def load(name: str, weights: str | Path | None = "default", **overrides):
     load_strict(canonical, path, what)
     if not overrides:
         return canonical
-    model = _build(spec, **{**tag_kwargs, **overrides})
+    model = _build(spec, **kwargs)
     transfer_by_layer_name(canonical, model, allow_missing=spec.head_layers)
     return model
 
