@@ -82,6 +82,7 @@ def lenet_weights(tmp_path_factory) -> dict:
         "sha256": sha256_of(path),
         "size": path.stat().st_size,
         "num_params": int(model.count_params()),
+        "num_trainable_params": int(model.count_params()),  # LeNet-5 has no batch-norm statistics
         "input_spec": get_spec("lenet5").input_spec.to_json(),
         "builder_kwargs": {},
         "metrics": [{"dataset": "fixture", "protocol": "none", "values": {}, "tool": "test",

@@ -45,6 +45,10 @@ def test_entry_agrees_with_registry(name):
         assert entry["source"]["recipe"] == f"zoo/recipes/{tag.recipe}.py"
     for m in entry["metrics"]:
         assert m["weights_sha256"] == entry["sha256"], "metrics measured on another file"
+    model = spec.builder(**tag.builder_kwargs)
+    assert (entry["num_params"], entry["num_trainable_params"]) == (
+        model.count_params(), sum(int(w.numpy().size) for w in model.trainable_weights)
+    ), "parameter counts out of date: python tools/add_weights.py --recount"
 
 
 def test_weights_folder_has_no_stray_files():

@@ -108,6 +108,7 @@ def test_add_trained_weights_installs_file_and_entry(tmp_path, lenet_weights):
     assert (tmp_path / "w" / "lenet5.mnist.weights.h5").read_bytes() == lenet_weights["bytes"]
     assert entry["sha256"] == lenet_weights["entry"]["sha256"] and entry["source"]["commit"] == "a" * 40
     assert load_manifest(manifest)["lenet5.mnist"] == entry
+    assert entry["num_params"] == entry["num_trainable_params"] == 61706
     assert validate_entry("lenet5.mnist", dict(entry, metrics=[{"dataset": "d", "protocol": "p", "values": {},
                                                                  "tool": "t", "commit": "c", "date": "d"}])) == []
 
@@ -142,3 +143,22 @@ def test_add_ported_weights_only_for_licensed_ports(tmp_path, monkeypatch):
     assert entry["source"]["kind"] == "ported" and entry["license"] == "MIT"
     assert entry["source"]["reference_sha256"] == __import__("hashlib").sha256(b"reference bytes").hexdigest()
     assert (tmp_path / "w" / "dncnn_s25.kair.weights.h5").exists()
+
+
+def test_recount_rewrites_only_the_parameter_counts(tmp_path, lenet_weights):
+    from zoo.release import recount_parameters
+
+    manifest = tmp_path / "m.json"
+    stale = dict(lenet_weights["entry"], num_params=1, num_trainable_params=2)
+    manifest.write_text(json.dumps({"schema_version": 1, "weights": {"lenet5.mnist": stale}}))
+    assert recount_parameters(manifest_path=manifest) == {
+        "lenet5.mnist": {"num_params": 61706, "num_trainable_params": 61706}}
+    assert load_manifest(manifest)["lenet5.mnist"] == dict(stale, num_params=61706, num_trainable_params=61706)
+    with pytest.raises(ZooError, match="not in the manifest: nope"):
+        recount_parameters(["nope"], manifest_path=manifest)
+
+
+def test_model_card_counts_trainable_parameters_and_batch_norm_statistics(published):
+    entry = dict(published[1]["entry"], num_params=307_585, num_trainable_params=304_641)
+    assert "- Parameters: 304,641 trainable (307,585 with batch-norm statistics)" in model_card(entry)
+    assert "- Parameters: 61,706\n" in model_card(published[1]["entry"])

@@ -10,7 +10,7 @@ from zoo.results import BEGIN, END, replace_block, results_markdown
 
 
 def _entry(name, params, metrics, **source):
-    return {"model": name, "num_params": params, "license": "MIT",
+    return {"model": name, "num_params": params + 100, "num_trainable_params": params, "license": "MIT",
             "source": {"kind": "zoo-trained", **source},
             "metrics": [{"dataset": d, "values": v} for d, v in metrics.items()]}
 
@@ -32,6 +32,7 @@ def test_tables_carry_the_manifest_numbers_and_the_baselines():
     assert "| noisy input (floor) | 0 | — | 20.30 |" in md
     assert "| DnCNN-S, published | 556,096 | 32.86 | 30.44 |" in md
     assert "| `cls.t` | 7 | mnist-test | 0.9912 | trained here |" in md
+    assert md.count("| trainable params |") == 3  # papers count what trains (DnCNN-S's 556,096)
 
 
 def test_replace_block_keeps_the_rest_and_needs_the_markers():

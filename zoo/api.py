@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from zoo import hub, registry
 from zoo.errors import InvalidOptionError, ZooError
 from zoo.manifest import get_entry
-from zoo.weights_io import load_strict, transfer_by_layer_name
+from zoo.weights_io import load_strict, parameter_counts, transfer_by_layer_name
 
 
 def _check_overrides(spec: registry.ModelSpec, overrides: dict) -> None:
@@ -130,9 +129,6 @@ def info(name: str) -> dict:
                 k: entry[k] for k in ("file", "sha256", "size", "hub", "date", "source", "license")
             }
             out["metrics"] = entry["metrics"]
-            out["num_params"] = entry["num_params"]
     # Keras counts batch-norm statistics as parameters; papers (and the descriptions) count what trains.
-    model = spec.builder(**(out.get("builder_kwargs") or {}))
-    out.setdefault("num_params", int(model.count_params()))
-    out["num_trainable_params"] = sum(math.prod(w.shape) for w in model.trainable_weights)
+    out.update(parameter_counts(spec.builder(**(out.get("builder_kwargs") or {}))))
     return out

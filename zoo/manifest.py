@@ -36,6 +36,7 @@ REQUIRED_FIELDS = {
     "sha256": str,
     "size": int,
     "num_params": int,
+    "num_trainable_params": int,
     "input_spec": dict,
     "builder_kwargs": dict,
     "metrics": list,

@@ -95,7 +95,7 @@ def _install(weights_file, spec, tag, source: dict, weights_dir: Path, manifest_
     """Check a weights file against its architecture, copy it into ``weights_dir`` atomically
     and (re)write its manifest entry with metrics reset."""
     import zoo
-    from zoo.weights_io import check_compatible
+    from zoo.weights_io import check_compatible, parameter_counts
 
     name = f"{spec.arch}.{tag.tag}"
     model = zoo.load(spec.arch, weights=None, **tag.builder_kwargs)
@@ -113,7 +113,7 @@ def _install(weights_file, spec, tag, source: dict, weights_dir: Path, manifest_
         "file": dst.name,
         "sha256": sha256_of(dst),
         "size": dst.stat().st_size,
-        "num_params": int(model.count_params()),
+        **parameter_counts(model),
         "input_spec": spec.input_spec.to_json(),
         "builder_kwargs": dict(tag.builder_kwargs),
         "metrics": [],
@@ -126,6 +126,25 @@ def _install(weights_file, spec, tag, source: dict, weights_dir: Path, manifest_
     weights[name] = entry
     write_manifest(weights, manifest_path)
     return entry
+
+
+def recount_parameters(names=None, manifest_path=None) -> dict[str, dict]:
+    """(Re)write the parameter counts of manifest entries (all when ``names`` is None) from their
+    architectures; returns ``{name: counts}``. Only structural fields change, never metrics."""
+    import zoo
+    from zoo.weights_io import parameter_counts
+
+    entries = load_manifest(manifest_path)
+    unknown = sorted(set(names or ()) - set(entries))
+    if unknown:
+        raise ZooError(f"not in the manifest: {', '.join(unknown)}; published: {', '.join(sorted(entries))}")
+    counts = {}
+    for name in names or sorted(entries):
+        model = zoo.load(entries[name]["arch"], weights=None, **entries[name]["builder_kwargs"])
+        counts[name] = parameter_counts(model)
+        entries[name] = dict(entries[name], **counts[name])
+    write_manifest(entries, manifest_path)
+    return counts
 
 
 def model_card(entry: dict) -> str:
@@ -158,6 +177,9 @@ def model_card(entry: dict) -> str:
     lines += ["", "Protocols:", ""]
     lines += [f"- **{m['dataset']}**: {m['protocol']}" for m in entry["metrics"]]
     src = entry["source"]
+    params = f"{entry['num_trainable_params']:,}"
+    if entry["num_trainable_params"] != entry["num_params"]:
+        params += f" trainable ({entry['num_params']:,} with batch-norm statistics)"
     lines += [
         "",
         "## How to load",
@@ -172,7 +194,7 @@ def model_card(entry: dict) -> str:
         "## Provenance",
         "",
         f"- Paper: {spec.paper}",
-        f"- Parameters: {entry['num_params']:,}",
+        f"- Parameters: {params}",
         f"- File: `{entry['file']}`, sha256 `{entry['sha256']}`",
     ]
     if src["kind"] == "zoo-trained":
@@ -204,6 +226,7 @@ def build_hub_folder(name: str, out_dir: str | Path) -> Path:
         "weights_file": entry["file"],
         "sha256": entry["sha256"],
         "num_params": entry["num_params"],
+        "num_trainable_params": entry["num_trainable_params"],
     }
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     (out / "README.md").write_text(model_card(entry))

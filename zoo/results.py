@@ -58,7 +58,7 @@ def sr_table(manifest: dict, baselines: dict | None = None) -> str:
         met = _metrics(entry)
         for scale in sorted({_scale_of(d) for d in met if _scale_of(d)}):
             s5, s14 = met.get(f"set5-x{scale}", {}), met.get(f"set14-x{scale}", {})
-            rows.append((scale, f"`{name}`", f"{entry['num_params']:,}", s5, s14, _source(entry)))
+            rows.append((scale, f"`{name}`", f"{entry['num_trainable_params']:,}", s5, s14, _source(entry)))
     if not rows:
         return ""
     base = baselines or {}
@@ -69,7 +69,7 @@ def sr_table(manifest: dict, baselines: dict | None = None) -> str:
         if scale in SR_REFERENCE:
             label, s5, src = SR_REFERENCE[scale]
             rows.append((scale, label, "—", s5, {}, src))
-    out = ["| scale | weights | params | Set5 PSNR | Set5 SSIM | Set14 PSNR | Set14 SSIM | source |",
+    out = ["| scale | weights | trainable params | Set5 PSNR | Set5 SSIM | Set14 PSNR | Set14 SSIM | source |",
            "|---:|---|---:|---:|---:|---:|---:|---|"]
     for scale, name, params, s5, s14, src in sorted(rows, key=lambda r: (r[0], not r[1].startswith("`"))):
         out.append(f"| x{scale} | {name} | {params} | {_fmt(s5.get('psnr_y'))} | {_fmt(s5.get('ssim_y'), 4)} | "
@@ -84,7 +84,7 @@ def denoise_table(manifest: dict, baselines: dict | None = None) -> str:
         met = {_sigma_of(d): v for d, v in _metrics(entry).items() if d.startswith("set12-")}
         if met:
             sigmas |= set(met)
-            rows.append((f"`{name}`", f"{entry['num_params']:,}", met, _source(entry)))
+            rows.append((f"`{name}`", f"{entry['num_trainable_params']:,}", met, _source(entry)))
     if not rows:
         return ""
     sigmas = sorted(sigmas)
@@ -93,7 +93,7 @@ def denoise_table(manifest: dict, baselines: dict | None = None) -> str:
         rows.append(("noisy input (floor)", "0", noisy, "measured by the tool"))
     label, params, figures, src = DENOISE_REFERENCE
     rows.append((label, params, {s: {"psnr": figures[s]} for s in sigmas if s in figures}, src))
-    out = ["| weights | params | " + " | ".join(f"Set12 σ{s}" for s in sigmas) + " | source |",
+    out = ["| weights | trainable params | " + " | ".join(f"Set12 σ{s}" for s in sigmas) + " | source |",
            "|---|---:|" + "---:|" * len(sigmas) + "---|"]
     for name, params, met, src in rows:
         cells = " | ".join(_fmt(met.get(s, {}).get("psnr")) for s in sigmas)
@@ -106,11 +106,11 @@ def classification_table(manifest: dict) -> str:
     for name, entry in sorted(manifest.items()):
         for dataset, values in _metrics(entry).items():
             if "top1_accuracy" in values:
-                rows.append(f"| `{name}` | {entry['num_params']:,} | {dataset} | {values['top1_accuracy']:.4f} | "
+                rows.append(f"| `{name}` | {entry['num_trainable_params']:,} | {dataset} | {values['top1_accuracy']:.4f} | "
                             f"{_source(entry)} |")
     if not rows:
         return ""
-    return "\n".join(["| weights | params | dataset | top-1 | source |", "|---|---:|---|---:|---|", *rows])
+    return "\n".join(["| weights | trainable params | dataset | top-1 | source |", "|---|---:|---|---:|---|", *rows])
 
 
 def results_markdown(manifest: dict, baselines: dict | None = None) -> str:

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import h5py
+import numpy as np
 
 from zoo.errors import WeightsIntegrityError, WeightsMismatchError
 
@@ -81,6 +82,15 @@ def load_strict(model, path: Path | str, what: str, hint: str = "") -> None:
     """Load ``path`` into ``model`` after checking every variable matches."""
     check_compatible(model, path, what, hint)
     model.load_weights(str(path))
+
+
+def parameter_counts(model) -> dict[str, int]:
+    """``{"num_params": all variables (Keras' count), "num_trainable_params": what trains}``.
+
+    They differ by the batch-norm statistics; papers count what trains (DnCNN-S's 556,096).
+    """
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    return {"num_params": int(model.count_params()), "num_trainable_params": trainable}
 
 
 def save_atomic(model, path: Path | str) -> Path:

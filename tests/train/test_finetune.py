@@ -39,6 +39,7 @@ def published_sr(tmp_path, manifest_with, monkeypatch):
         "model": f"xunit_sr_x4.{tag}", "arch": "xunit_sr_x4", "tag": tag,
         "hub": {"repo_id": "zoo-test/x", "revision": None}, "file": path.name, "sha256": sha256_of(path),
         "size": path.stat().st_size, "num_params": model.count_params(),
+        "num_trainable_params": sum(int(w.numpy().size) for w in model.trainable_weights),
         "input_spec": get_spec("xunit_sr_x4").input_spec.to_json(), "builder_kwargs": {}, "metrics": [],
         "license": "Apache-2.0", "source": {"kind": "zoo-trained", "recipe": "r", "commit": "c"}, "date": "d",
     }

@@ -136,7 +136,7 @@ def train(
 
     from zoo import registry
     from zoo.provenance import git_commit
-    from zoo.weights_io import load_strict, save_atomic
+    from zoo.weights_io import load_strict, parameter_counts, save_atomic
 
     overrides = {
         k: v
@@ -221,7 +221,7 @@ def train(
         "last_epoch": {k: (None if math.isnan(x) else x) for k, x in ((k, _csv_float(v)) for k, v in rows[-1].items())}
         if rows else {},
         "seconds_this_run": round(time.time() - start, 1),
-        "num_params": int(model.count_params()),
+        **parameter_counts(model),
         "weights": str(final),
         "initial_weights": str(initial_weights) if initial_weights else None,
         "warm_start": warm_started,
