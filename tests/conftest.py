@@ -67,6 +67,7 @@ def lenet_weights(tmp_path_factory) -> dict:
 
     from zoo.hub import sha256_of
     from zoo.registry import get_spec
+    from zoo.weights_io import parameter_counts
 
     d = tmp_path_factory.mktemp("fixture_weights")
     keras.utils.set_random_seed(7)
@@ -81,8 +82,7 @@ def lenet_weights(tmp_path_factory) -> dict:
         "file": path.name,
         "sha256": sha256_of(path),
         "size": path.stat().st_size,
-        "num_params": int(model.count_params()),
-        "num_trainable_params": int(model.count_params()),  # LeNet-5 has no batch-norm statistics
+        **parameter_counts(model),
         "input_spec": get_spec("lenet5").input_spec.to_json(),
         "builder_kwargs": {},
         "metrics": [{"dataset": "fixture", "protocol": "none", "values": {}, "tool": "test",

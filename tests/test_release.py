@@ -154,6 +154,10 @@ def test_recount_rewrites_only_the_parameter_counts(tmp_path, lenet_weights):
     assert recount_parameters(manifest_path=manifest) == {
         "lenet5.mnist": {"num_params": 61706, "num_trainable_params": 61706}}
     assert load_manifest(manifest)["lenet5.mnist"] == dict(stale, num_params=61706, num_trainable_params=61706)
+    written = manifest.read_bytes()
+    manifest.write_bytes(written + b"\n")  # an up-to-date manifest is left as it is
+    recount_parameters(manifest_path=manifest)
+    assert manifest.read_bytes() == written + b"\n"
     with pytest.raises(ZooError, match="not in the manifest: nope"):
         recount_parameters(["nope"], manifest_path=manifest)
 

@@ -138,12 +138,14 @@ def recount_parameters(names=None, manifest_path=None) -> dict[str, dict]:
     unknown = sorted(set(names or ()) - set(entries))
     if unknown:
         raise ZooError(f"not in the manifest: {', '.join(unknown)}; published: {', '.join(sorted(entries))}")
-    counts = {}
+    counts, changed = {}, False
     for name in names or sorted(entries):
         model = zoo.load(entries[name]["arch"], weights=None, **entries[name]["builder_kwargs"])
         counts[name] = parameter_counts(model)
+        changed |= any(entries[name].get(key) != value for key, value in counts[name].items())
         entries[name] = dict(entries[name], **counts[name])
-    write_manifest(entries, manifest_path)
+    if changed:
+        write_manifest(entries, manifest_path)
     return counts
 
 

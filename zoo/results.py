@@ -106,8 +106,8 @@ def classification_table(manifest: dict) -> str:
     for name, entry in sorted(manifest.items()):
         for dataset, values in _metrics(entry).items():
             if "top1_accuracy" in values:
-                rows.append(f"| `{name}` | {entry['num_trainable_params']:,} | {dataset} | {values['top1_accuracy']:.4f} | "
-                            f"{_source(entry)} |")
+                params = f"{entry['num_trainable_params']:,}"
+                rows.append(f"| `{name}` | {params} | {dataset} | {values['top1_accuracy']:.4f} | {_source(entry)} |")
     if not rows:
         return ""
     return "\n".join(["| weights | trainable params | dataset | top-1 | source |", "|---|---:|---|---:|---|", *rows])

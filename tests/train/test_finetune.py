@@ -11,6 +11,7 @@ from zoo.errors import ZooError
 from zoo.hub import sha256_of
 from zoo.registry import get_spec
 from zoo.train.finetune import evaluate_on_images, finetune, split_folder
+from zoo.weights_io import parameter_counts
 
 
 @pytest.fixture
@@ -38,8 +39,7 @@ def published_sr(tmp_path, manifest_with, monkeypatch):
     entry = {
         "model": f"xunit_sr_x4.{tag}", "arch": "xunit_sr_x4", "tag": tag,
         "hub": {"repo_id": "zoo-test/x", "revision": None}, "file": path.name, "sha256": sha256_of(path),
-        "size": path.stat().st_size, "num_params": model.count_params(),
-        "num_trainable_params": sum(int(w.numpy().size) for w in model.trainable_weights),
+        "size": path.stat().st_size, **parameter_counts(model),
         "input_spec": get_spec("xunit_sr_x4").input_spec.to_json(), "builder_kwargs": {}, "metrics": [],
         "license": "Apache-2.0", "source": {"kind": "zoo-trained", "recipe": "r", "commit": "c"}, "date": "d",
     }
