@@ -83,7 +83,7 @@ def test_provenance_ignores_tool_written_data(monkeypatch):
         def __init__(self, out):
             self.stdout = out
 
-    outputs = iter(["abc\n", " M weights_manifest.json\n M tests/golden/x.json\n"])
+    outputs = iter(["abc\n", " M weights_manifest.json\n M tests/golden/x.json\n M runs/x/history.csv\n"])
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: Done(next(outputs)))
     assert provenance.git_commit() == "abc"
     outputs = iter(["abc\n", " M zoo/api.py\n M weights_manifest.json\n"])

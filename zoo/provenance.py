@@ -8,7 +8,8 @@ from zoo.manifest import REPO_DIR
 
 
 #: Files the project's tools write as data; their being modified does not make the code dirty.
-DATA_PATHS = ("weights_manifest.json", "weights/", "tests/golden/", "docs/")
+#: ``runs/`` holds the committed training checkpoints and histories that tools/train.py updates.
+DATA_PATHS = ("weights_manifest.json", "weights/", "tests/golden/", "docs/", "runs/")
 
 
 def git_commit() -> str:
