@@ -140,3 +140,19 @@ def test_recipes_are_well_formed():
     for name in list_recipes():
         r = get_recipe(name)
         assert r.name == name and r.version >= 1 and r.epochs >= 1 and r.description
+
+
+def test_recipe_weights_are_registered_tags_naming_their_recipe():
+    # The runner writes summary.json with the recipe's weight_name and add_weights publishes it
+    # under that name: the tag must exist and point back at the recipe that regenerates it.
+    from zoo.registry import get_spec
+
+    for name in list_recipes():
+        r = get_recipe(name)
+        if r.weight_name is None:
+            continue
+        arch, tag = r.weight_name.split(".")
+        assert arch == r.model, name
+        tags = get_spec(arch).tags
+        assert tag in tags, f"{name}: {r.weight_name} is not a registered tag"
+        assert tags[tag].recipe == name, f"{r.weight_name} names recipe {tags[tag].recipe}, not {name}"

@@ -142,19 +142,19 @@ def xdncnn(*, cells=8, filters=64, xunit_kernel=9):
     return build_xdncnn(cells=cells, filters=filters, xunit_kernel=xunit_kernel, name="xdncnn")
 
 
-def _train400_tag(sigma, recipe):
+def _train400_tag(sigma, recipe, tag="train400", note=""):
     if sigma is None:
         lo, hi = BLIND_RANGE
         what = f"blind: noise sigma drawn uniformly from [{lo}, {hi}] per patch"
     else:
         what = f"Gaussian noise sigma {sigma:g}"
-    return WeightTag(tag="train400", description=f"{what}, 400 BSD training images (DnCNN's Train400), "
-                     "MSE loss", recipe=recipe, dataset="Train400", sigma=sigma)
+    return WeightTag(tag=tag, description=f"{what}, 400 BSD training images (DnCNN's Train400), "
+                     f"MSE loss{note}", recipe=recipe, dataset="Train400", sigma=sigma)
 
 
-def _xunit_dn(sigma, name):
+def _xunit_dn(sigma, name, extra_tags=()):
     return register(family="denoising", task="denoising", paper=XUNIT_PAPER, input_spec=GREY,
-                    tags=(_train400_tag(sigma, name),), default_tag="train400")
+                    tags=(_train400_tag(sigma, name), *extra_tags), default_tag="train400")
 
 
 @_xunit_dn(15.0, "xunit_dn_s15")
@@ -163,7 +163,9 @@ def xunit_dn_s15(*, cells=8, filters=64, xunit_kernel=9):
     return build_xdncnn(cells=cells, filters=filters, xunit_kernel=xunit_kernel, name="xunit_dn_s15")
 
 
-@_xunit_dn(25.0, "xunit_dn_s25")
+@_xunit_dn(25.0, "xunit_dn_s25", extra_tags=(
+    _train400_tag(25.0, "xunit_dn_s25_long", tag="train400_long",
+                  note="; train400 continued for 20,000 more steps (recipe xunit_dn_s25_long)"),))
 def xunit_dn_s25(*, cells=8, filters=64, xunit_kernel=9):
     """xDnCNN grey denoiser for noise sigma 25 (304,641 parameters)."""
     return build_xdncnn(cells=cells, filters=filters, xunit_kernel=xunit_kernel, name="xunit_dn_s25")

@@ -16,14 +16,15 @@ from zoo.train.keras_metrics import psnr_metric
 
 
 def make_dn_recipe(*, name, model, sigma, epochs, steps_per_epoch, batch_size, patch_size=40, lr=1e-3,
-                   seed=2017, version=1, builder_kwargs=None, init_from=None, description=__doc__):
+                   seed=2017, version=1, builder_kwargs=None, init_from=None, tag="train400",
+                   description=__doc__):
     from zoo.data.denoise import denoise_train_dataset, val_dataset
 
     return Recipe(
         name=name,
         version=version,
         model=model,
-        weight_name=f"{model}.train400",
+        weight_name=f"{model}.{tag}",
         description=description,
         builder_kwargs=dict(builder_kwargs or {}),
         train_data=lambda b, s, start=0: denoise_train_dataset(patch_size=patch_size, batch_size=b, seed=s,
