@@ -78,7 +78,10 @@ def test_sigma_far_from_the_training_level_is_refused_before_any_work():
     with pytest.raises(ZooError, match="no published denoiser is trained for that level"):
         denoise(noisy, "cscnet_s15", sigma=70)
     _check_sigma("xunit_dn_s25", 25 + SIGMA_TOLERANCE)  # within tolerance: accepted
-    _check_sigma("xunit_dn_blind", 50)  # blind nets take any level
+    _check_sigma("xunit_dn_blind", 50)  # blind nets take the levels they were trained on (0-55) ...
+    _check_sigma("xunit_dn_blind", 55 + SIGMA_TOLERANCE)
+    with pytest.raises(ZooError, match=r"xunit_dn_blind was trained for noise sigmas 0-55 \(blind\).* has sigma 70"):
+        _check_sigma("xunit_dn_blind", 70)  # ... and no others
     _check_sigma("xunit_dn_s25", None)  # unknown level: nothing to check
 
 

@@ -79,6 +79,7 @@ class WeightTag:
     license: str = "Apache-2.0"
     scale: int | None = None  # restoration: the SR factor these weights were trained for
     sigma: float | None = None  # denoising: the noise level (None = blind)
+    sigma_range: tuple | None = None  # denoising, blind weights: the noise levels they were trained on
 
 
 @dataclasses.dataclass(frozen=True)

@@ -292,31 +292,48 @@ def _from_unit_float(x: np.ndarray, dtype) -> np.ndarray:
     return np.round(np.clip(x, 0.0, 1.0) * peak).astype(dtype)
 
 
+def _trained_sigmas(tag) -> tuple[float, float] | None:
+    """The noise levels (0-255 scale) a denoiser's weights accept: the training sigma within
+    :data:`SIGMA_TOLERANCE`, or a blind net's training range (same tolerance at its ends);
+    None when the weights say nothing (a port without a recorded level)."""
+    if tag is None:
+        return None
+    if getattr(tag, "sigma", None) is not None:
+        return tag.sigma - SIGMA_TOLERANCE, tag.sigma + SIGMA_TOLERANCE
+    if getattr(tag, "sigma_range", None) is not None:
+        lo, hi = tag.sigma_range
+        return lo - SIGMA_TOLERANCE, hi + SIGMA_TOLERANCE
+    return None
+
+
 def _check_sigma(name: str | None, sigma: float | None) -> None:
     if name is None or sigma is None:
         return
     from zoo.registry import resolve_name
 
     _, tag = resolve_name(name)
-    trained = getattr(tag, "sigma", None) if tag else None
-    if trained is not None and abs(float(sigma) - trained) > SIGMA_TOLERANCE:
+    accepted = _trained_sigmas(tag)
+    if accepted is not None and not accepted[0] <= float(sigma) <= accepted[1]:
         fitting = _published_denoisers_for(float(sigma))
         hint = (f"published ones for that level: {', '.join(fitting)}" if fitting else
                 "no published denoiser is trained for that level (zoo list --pretrained lists them)")
+        trained = (f"noise sigma {tag.sigma:g}" if tag.sigma is not None else
+                   "noise sigmas {:g}-{:g} (blind)".format(*tag.sigma_range))
         raise ZooError(
-            f"{name} was trained for noise sigma {trained:g} (on the 0-255 scale) and the image has sigma "
-            f"{float(sigma):g}; use a model trained for that level or a blind one: {hint}"
+            f"{name} was trained for {trained} (on the 0-255 scale) and the image has sigma "
+            f"{float(sigma):g}; use a model trained for that level: {hint}"
         )
 
 
 def _published_denoisers_for(sigma: float) -> list[str]:
-    """Published denoiser weights trained for ``sigma`` (within :data:`SIGMA_TOLERANCE`) or blind."""
+    """Published denoiser weights whose training covers ``sigma`` (see :func:`_trained_sigmas`)."""
     from zoo.registry import list_models, resolve_name
 
     out = []
     for name in list_models(pretrained=True):
         spec, tag = resolve_name(name)
-        if spec.task == "denoising" and (tag.sigma is None or abs(tag.sigma - sigma) <= SIGMA_TOLERANCE):
+        accepted = _trained_sigmas(tag)
+        if spec.task == "denoising" and (accepted is None or accepted[0] <= sigma <= accepted[1]):
             out.append(name)
     return out
 

@@ -149,7 +149,8 @@ def _train400_tag(sigma, recipe, tag="train400", note=""):
     else:
         what = f"Gaussian noise sigma {sigma:g}"
     return WeightTag(tag=tag, description=f"{what}, 400 BSD training images (DnCNN's Train400), "
-                     f"MSE loss{note}", recipe=recipe, dataset="Train400", sigma=sigma)
+                     f"MSE loss{note}", recipe=recipe, dataset="Train400", sigma=sigma,
+                     sigma_range=BLIND_RANGE if sigma is None else None)
 
 
 def _xunit_dn(sigma, name, extra_tags=()):

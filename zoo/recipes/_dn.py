@@ -19,6 +19,7 @@ def make_dn_recipe(*, name, model, sigma, epochs, steps_per_epoch, batch_size, p
                    seed=2017, version=1, builder_kwargs=None, init_from=None, tag="train400",
                    description=__doc__):
     from zoo.data.denoise import denoise_train_dataset, val_dataset
+    from zoo.models.denoising import BLIND_RANGE  # the range the blind weights' tag declares
 
     return Recipe(
         name=name,
@@ -28,7 +29,8 @@ def make_dn_recipe(*, name, model, sigma, epochs, steps_per_epoch, batch_size, p
         description=description,
         builder_kwargs=dict(builder_kwargs or {}),
         train_data=lambda b, s, start=0: denoise_train_dataset(patch_size=patch_size, batch_size=b, seed=s,
-                                                               sigma=sigma, start_step=start),
+                                                               sigma=sigma, sigma_range=BLIND_RANGE,
+                                                               start_step=start),
         val_data=lambda: val_dataset(sigma),
         loss=lambda: keras.losses.MeanSquaredError(),
         optimizer=lambda total: cosine_adam(lr, total),
