@@ -296,11 +296,9 @@ def _trained_sigmas(tag) -> tuple[float, float] | None:
     """The noise levels (0-255 scale) a denoiser's weights accept: the training sigma within
     :data:`SIGMA_TOLERANCE`, or a blind net's training range (same tolerance at its ends);
     None when the weights say nothing (a port without a recorded level)."""
-    if tag is None:
-        return None
-    if getattr(tag, "sigma", None) is not None:
+    if tag is not None and tag.sigma is not None:
         return tag.sigma - SIGMA_TOLERANCE, tag.sigma + SIGMA_TOLERANCE
-    if getattr(tag, "sigma_range", None) is not None:
+    if tag is not None and tag.sigma_range is not None:
         lo, hi = tag.sigma_range
         return lo - SIGMA_TOLERANCE, hi + SIGMA_TOLERANCE
     return None

@@ -166,7 +166,7 @@ def xunit_dn_s15(*, cells=8, filters=64, xunit_kernel=9):
 
 @_xunit_dn(25.0, "xunit_dn_s25", extra_tags=(
     _train400_tag(25.0, "xunit_dn_s25_long", tag="train400_long",
-                  note="; train400 continued for 20,000 more steps (recipe xunit_dn_s25_long)"),))
+                  note="; train400 continued with a second cosine schedule (budget: recipe xunit_dn_s25_long)"),))
 def xunit_dn_s25(*, cells=8, filters=64, xunit_kernel=9):
     """xDnCNN grey denoiser for noise sigma 25 (304,641 parameters)."""
     return build_xdncnn(cells=cells, filters=filters, xunit_kernel=xunit_kernel, name="xunit_dn_s25")
