@@ -14,6 +14,7 @@ Examples::
     zoo export ffdnet --weights ffdnet.weights.h5 --sigma 30 -o ffdnet_s30.tflite
     zoo train lenet5_mnist --out runs/lenet5_mnist
     zoo eval lenet5.mnist --dataset mnist-test
+    zoo eval xunit_dn_s25 --weights runs/xunit_dn_s25/final.weights.h5
 
 Every error a user can cause prints one line ``zoo: error: ...`` and exits 2.
 """
@@ -145,11 +146,22 @@ def cmd_train(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from zoo.evaluation import evaluate_published
+    from zoo.errors import ZooError
+    from zoo.evaluation import evaluate_file, evaluate_published
 
-    results = evaluate_published(args.name, args.dataset, write=args.write_manifest)
+    if args.weights:
+        if args.write_manifest:
+            raise ZooError("--write-manifest records published weights only; a --weights file is measured "
+                           "and printed (publish it with tools/add_weights.py, then zoo eval NAME.TAG)")
+        results = evaluate_file(args.name, args.weights, args.dataset, **parse_options(args.option))
+        label = f"{args.name} ({args.weights})"
+    else:
+        if args.option:
+            raise ZooError("--option describes a --weights file; the published weights carry their own options")
+        results = evaluate_published(args.name, args.dataset, write=args.write_manifest)
+        label = args.name
     for bench, values in results.items():
-        print(f"{args.name} on {bench}: " + ", ".join(f"{k}={v}" for k, v in values.items()))
+        print(f"{label} on {bench}: " + ", ".join(f"{k}={v}" for k, v in values.items()))
     if args.write_manifest:
         print("written to weights_manifest.json")
     return 0
@@ -304,9 +316,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--strategy", choices=STRATEGIES, default="default")
     s.set_defaults(func=cmd_train)
 
-    s = sub.add_parser("eval", help="measure published weights with the standard protocol")
+    s = sub.add_parser("eval", help="measure published weights (or --weights FILE) with the standard protocol")
     s.add_argument("name")
     s.add_argument("--dataset", help="benchmark name (default: the model's standard ones)")
+    s.add_argument("--weights", help="measure this .weights.h5 file (your training, a port, a run checkpoint) "
+                                     "instead of the published weights; nothing is recorded")
+    s.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="builder option the weights file was saved with (repeatable), e.g. batch_norm=false")
     s.add_argument("--write-manifest", action="store_true",
                    help="record the values in weights_manifest.json")
     s.set_defaults(func=cmd_eval)
