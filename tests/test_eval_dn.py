@@ -87,7 +87,9 @@ def test_benchmarks_are_registered():
     assert benchmarks_for("xunit_dn_s25") == ("set12-s25",)
     assert benchmarks_for("cscnet_s50") == ("set12-s50",)
     assert benchmarks_for("dncnn_s25") == ("set12-s25",)
-    assert benchmarks_for("xunit_dn_blind") == ("set12-s15", "set12-s25", "set12-s50")
+    for blind in ("xunit_dn_blind", "dncnn_b", "ffdnet"):  # one net for every level
+        assert benchmarks_for(blind) == ("set12-s15", "set12-s25", "set12-s50")
+    assert benchmarks_for("xdncnn") == ()  # a bare architecture: its sigma is the file's, --dataset says it
 
 
 def test_benchmark_runs_a_keras_denoiser(set12):

@@ -128,7 +128,7 @@ DEFAULT_BENCHMARKS = {
     **{f"xunit_sr_x{s}": (f"set5-x{s}", f"set14-x{s}") for s in (2, 3, 4)},
     "relu_sr_x4": ("set5-x4", "set14-x4"),
     **{f"xunit_dn_s{s}": (f"set12-s{s}",) for s in (15, 25, 50)},
-    "xunit_dn_blind": ("set12-s15", "set12-s25", "set12-s50"),
+    **{blind: ("set12-s15", "set12-s25", "set12-s50") for blind in ("xunit_dn_blind", "dncnn_b", "ffdnet")},
     **{f"cscnet_s{s}": (f"set12-s{s}",) for s in (15, 25, 50)},
     "dncnn_s25": ("set12-s25",),
 }
