@@ -234,7 +234,7 @@ def evaluate_file(name: str, weights, benchmark: str | None = None, **options) -
         if conditioned and sigma is not None:
             if "sigma" in opts and opts["sigma"] != sigma:
                 raise ZooError(f"{b} adds noise of sigma {sigma} but the model was given sigma={opts['sigma']}: "
-                               f"leave sigma out (the benchmark sets it) or measure set12-s{opts['sigma']}")
+                               f"leave sigma out, each benchmark sets the level of a noise-conditioned net")
             opts["sigma"] = sigma
         if model is None or opts != built_with:
             model, built_with = zoo.load(name, weights=weights, **opts), opts
