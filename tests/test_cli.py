@@ -90,3 +90,22 @@ def test_training_commands_ask_for_onednn_kernels_and_an_explicit_setting_wins(m
     off = subprocess.run([sys.executable, "-c", probe], env={**env, "TF_ENABLE_ONEDNN_OPTS": "0"},
                          capture_output=True, text=True, cwd=REPO)
     assert (on.stdout.strip(), off.stdout.strip()) == ("True", "False"), (on.stderr[-500:], off.stderr[-500:])
+
+
+def test_finetune_prints_how_to_use_and_measure_the_result(tmp_path, monkeypatch, capsys):
+    import zoo.train.finetune as finetune_module
+    from zoo.cli import build_parser, main
+
+    def fake_finetune(name, data_dir, out_dir, **kwargs):  # the CLI's reporting, not the training
+        (tmp_path / "run").mkdir()
+        (tmp_path / "run" / "history.csv").write_text("epoch,val_psnr\n0,27.5\n1,27.9\n")
+        return {"weights": str(tmp_path / "run" / "best.weights.h5"), "val_images": ["a.png", "b.png"]}
+
+    monkeypatch.setattr(finetune_module, "finetune", fake_finetune)
+    assert main(["finetune", "xunit_sr_x4.sr291", "--data", str(tmp_path), "--out", str(tmp_path / "run")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "best validation PSNR 27.90 dB on 2 held-apart images" in lines[0]
+    weights = str(tmp_path / "run" / "best.weights.h5")
+    assert lines[2] == f"measure it: zoo eval xunit_sr_x4 --weights {weights}"
+    args = build_parser().parse_args(lines[2].removeprefix("measure it: zoo ").split())
+    assert (args.name, args.weights) == ("xunit_sr_x4", weights)

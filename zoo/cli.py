@@ -193,7 +193,6 @@ def cmd_denoise(args) -> int:
     return 0
 
 
-
 def cmd_finetune(args) -> int:
     from zoo.train.finetune import finetune
 
@@ -205,8 +204,8 @@ def cmd_finetune(args) -> int:
     print(f"weights: {summary['weights']} (best validation PSNR {best:.2f} dB on "
           f"{len(summary['val_images'])} held-apart images; curves: {out}/curves.png)")
     print(f"use it: zoo.load({args.name.split('.')[0]!r}, weights={summary['weights']!r})")
+    print(f"measure it: zoo eval {args.name.split('.')[0]} --weights {summary['weights']}")
     return 0
-
 
 
 def cmd_export(args) -> int:
