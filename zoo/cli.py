@@ -196,15 +196,16 @@ def cmd_denoise(args) -> int:
 def cmd_finetune(args) -> int:
     from zoo.train.finetune import finetune
 
-    out = args.out or f"runs/finetune_{args.name.split('.')[0]}"
+    arch = args.name.split(".")[0]
+    out = args.out or f"runs/finetune_{arch}"
     summary = finetune(args.name, args.data, out, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
                        lr=args.lr, patience=args.patience, val_fraction=args.val_fraction)
     with open(f"{out}/history.csv") as f:
         best = max(float(row["val_psnr"]) for row in csv.DictReader(f))
     print(f"weights: {summary['weights']} (best validation PSNR {best:.2f} dB on "
           f"{len(summary['val_images'])} held-apart images; curves: {out}/curves.png)")
-    print(f"use it: zoo.load({args.name.split('.')[0]!r}, weights={summary['weights']!r})")
-    print(f"measure it: zoo eval {args.name.split('.')[0]} --weights {summary['weights']}")
+    print(f"use it: zoo.load({arch!r}, weights={summary['weights']!r})")
+    print(f"measure it: zoo eval {arch} --weights {summary['weights']}")
     return 0
 
 

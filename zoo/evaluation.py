@@ -223,19 +223,17 @@ def evaluate_file(name: str, weights, benchmark: str | None = None, **options) -
     """
     import zoo
     from zoo.registry import resolve_name
+    from zoo.restore import noise_level_options
 
     spec, _ = resolve_name(name)
     names = _benchmarks_to_run(spec, benchmark)
-    conditioned = "sigma" in spec.builder_defaults()
     results, model, built_with = {}, None, None
     for b in names:
-        opts = dict(options)
         sigma = get_benchmark(b).sigma
-        if conditioned and sigma is not None:
-            if "sigma" in opts and opts["sigma"] != sigma:
-                raise ZooError(f"{b} adds noise of sigma {sigma} but the model was given sigma={opts['sigma']}: "
-                               f"leave sigma out, each benchmark sets the level of a noise-conditioned net")
-            opts["sigma"] = sigma
+        opts = dict(options) if sigma is None else noise_level_options(spec, sigma, options)
+        if sigma is not None and opts.get("sigma", sigma) != sigma:
+            raise ZooError(f"{b} adds noise of sigma {sigma} but the model was given sigma={opts['sigma']}: "
+                           f"leave sigma out, each benchmark sets the level of a noise-conditioned net")
         if model is None or opts != built_with:
             model, built_with = zoo.load(name, weights=weights, **opts), opts
         results[b] = evaluate_model(model, b)
